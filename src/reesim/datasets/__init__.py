@@ -1,0 +1,1 @@
+"""Embedded world datasets (CSV files) and the schema that documents them."""
