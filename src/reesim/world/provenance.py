@@ -71,3 +71,17 @@ def check_provenance(folder: Path, schema: Schema, tables: Mapping[str, pd.DataF
                     problems.append(Problem(str(folder / spec.file), where, "an assumed value gives no reasoning",
                                             "say why in the note column"))
     return problems
+
+
+def provenance_records(schema: Schema, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per sourced value: table, attribute, row key, source and status (for `reesim data sources`)."""
+    rows = []
+    for name, spec in schema.tables.items():
+        df = tables[name]
+        for attr in spec.sourced_attributes:
+            src_col, status_col = spec.provenance_columns(attr)
+            for i in range(len(df)):
+                if _present(df.at[i, attr]):
+                    key = "/".join(str(df.at[i, k]) for k in spec.key)
+                    rows.append((name, attr, key, df.at[i, src_col], df.at[i, status_col]))
+    return pd.DataFrame(rows, columns=["table", "attribute", "key", "source", "status"])

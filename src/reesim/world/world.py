@@ -21,6 +21,7 @@ from reesim.world.schema import Schema, load_schema
 from reesim.world.tables import read_table
 
 BUILTIN_WORLDS = ("world2024",)
+BASE_YEAR = 2024
 DEFAULT_WORLD = "world2024"
 
 

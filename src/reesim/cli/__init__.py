@@ -1,0 +1,1 @@
+"""The `reesim` command line, a thin layer over the Python API."""

@@ -1,0 +1,26 @@
+"""Entry point of the `reesim` command."""
+
+from __future__ import annotations
+
+import typer
+
+from reesim._version import __version__
+from reesim.cli.data import data_app
+
+app = typer.Typer(
+    name="reesim",
+    help="Simulate the global rare-earth supply chain and the strategic game played over it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data_app, name="data")
+
+
+@app.command()
+def version() -> None:
+    """Print the reesim version."""
+    typer.echo(__version__)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

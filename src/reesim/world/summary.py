@@ -1,0 +1,36 @@
+"""Summaries of a world's base year that analysts ask for first: who holds each stage."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reesim.world.world import World
+
+STAGE_ORDER = ("mining", "separation", "metal", "magnet")
+
+
+def stage_shares(world: World, holder: str = "CHN") -> pd.DataFrame:
+    """Base-year output by stage and the share of one region by location and by controller.
+
+    Mining counts mines only (crackers re-process mine output); each stage is in its own unit
+    (t REO, t REO, t metal, t magnet), so shares compare within a stage, never across.
+    """
+    fac = world.tables["facilities"]
+    fac = fac[fac["process"] != "cracking"]
+    rows = []
+    for stage in STAGE_ORDER:
+        part = fac[fac["stage"] == stage]
+        total = part["output_2024"].sum()
+        located = part.loc[part["region"] == holder, "output_2024"].sum()
+        controlled = part.loc[part["controller"] == holder, "output_2024"].sum()
+        rows.append((stage, total, located / total if total else float("nan"),
+                     controlled / total if total else float("nan")))
+    return pd.DataFrame(rows, columns=["stage", "output_2024", f"{holder}_share_location", f"{holder}_share_controller"])
+
+
+def output_by_region(world: World, stage: str) -> pd.DataFrame:
+    """Base-year output and capacity of one stage by region, largest first."""
+    fac = world.tables["facilities"]
+    fac = fac[(fac["stage"] == stage) & (fac["process"] != "cracking")]
+    grouped = fac.groupby("region")[["output_2024", "capacity"]].sum()
+    return grouped.sort_values("output_2024", ascending=False).reset_index()

@@ -1,0 +1,111 @@
+"""Bad datasets are refused with errors that name the file, the key and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reesim.errors import DatasetError
+from reesim.world import load_world
+from reesim.world.checks import run_checks
+
+
+def _edit(path: Path, column: str, row: int, value: str) -> None:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.loc[row, column] = value
+    df.to_csv(path, index=False, lineterminator="\n")
+
+
+def _problems(folder: Path, check: bool = True) -> list[str]:
+    with pytest.raises(DatasetError) as info:
+        load_world(folder, check=check)
+    return [p.render() for p in info.value.problems]
+
+
+def test_unknown_region_is_named_with_file_line_and_fix(world_copy):
+    _edit(world_copy / "facilities.csv", "region", 0, "ATL")
+    problems = _problems(world_copy)
+    assert any("facilities.csv [line 2, column region]" in p and "'ATL'" in p and "regions.csv" in p for p in problems)
+
+
+def test_number_without_source_is_refused(world_copy):
+    _edit(world_copy / "prices.csv", "source", 3, "")
+    problems = _problems(world_copy)
+    assert any("prices.csv [line 5, column source]: required value is blank" in p for p in problems)
+
+
+def test_optional_number_given_without_source_is_refused(world_copy):
+    _edit(world_copy / "sectors.csv", "source", 0, "")
+    problems = _problems(world_copy)
+    assert any("sectors.csv [line 2, column activity_2024]" in p and "no known source" in p for p in problems)
+
+
+def test_unknown_source_id_is_refused(world_copy):
+    _edit(world_copy / "prices.csv", "source", 3, "my_memory")
+    problems = _problems(world_copy)
+    assert any("prices.csv [line 5, column source]" in p and "'my_memory'" in p for p in problems)
+
+
+def test_assumption_without_reasoning_is_refused(world_copy):
+    df = pd.read_csv(world_copy / "recipes.csv", dtype=str, keep_default_na=False)
+    row = int(df.index[df["status"] == "assumed"][0])
+    _edit(world_copy / "recipes.csv", "note", row, "")
+    assert any("gives no reasoning" in p for p in _problems(world_copy))
+
+
+def test_bad_number_and_bad_category(world_copy):
+    _edit(world_copy / "facilities.csv", "capacity", 2, "lots")
+    _edit(world_copy / "facilities.csv", "status", 3, "dreaming")
+    problems = _problems(world_copy)
+    assert any("column capacity" in p and "bad float 'lots'" in p for p in problems)
+    assert any("column status" in p and "not one of operating" in p for p in problems)
+
+
+def test_unknown_and_missing_columns(world_copy):
+    df = pd.read_csv(world_copy / "quotas.csv", dtype=str, keep_default_na=False)
+    df.rename(columns={"quantity": "qty"}).to_csv(world_copy / "quotas.csv", index=False)
+    problems = _problems(world_copy)
+    assert any("quotas.csv [qty]: unknown column" in p for p in problems)
+    assert any("quotas.csv [quantity]: required column is missing" in p for p in problems)
+
+
+def test_duplicate_key(world_copy):
+    path = world_copy / "regions.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines + [lines[1]]) + "\n")
+    assert any("duplicate key (region=CHN)" in p for p in _problems(world_copy))
+
+
+def test_composition_not_summing_to_one_fails_its_check(world_copy):
+    df = pd.read_csv(world_copy / "compositions.csv", dtype=str, keep_default_na=False)
+    row = int(df.index[(df["deposit_type"] == "ionic_clay_heavy") & (df["element"] == "Y")][0])
+    _edit(world_copy / "compositions.csv", "share", row, "0.5")
+    problems = _problems(world_copy)
+    assert any("compositions.csv [deposit_type=ionic_clay_heavy]" in p and "sum to" in p for p in problems)
+
+
+def test_quota_mismatch_and_usgs_mismatch_fail(world_copy):
+    df = pd.read_csv(world_copy / "facilities.csv", dtype=str, keep_default_na=False)
+    row = int(df.index[df["facility"] == "CHN_BAYAN_OBO"][0])
+    _edit(world_copy / "facilities.csv", "output_2024", row, "150000")
+    world = load_world(world_copy, check=False)
+    failed = {r.name for r in run_checks(world) if not r.ok}
+    assert "China's quota holders produce their quota" in failed
+    assert "2024 mine output matches USGS" in failed
+
+
+def test_missing_world_folder(tmp_path):
+    with pytest.raises(DatasetError, match="no such world folder"):
+        load_world(tmp_path / "nope")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.floats(max_value=-1e-6, min_value=-1e9, allow_nan=False))
+def test_negative_capacity_is_always_refused(world_copy, value):
+    _edit(world_copy / "facilities.csv", "capacity", 5, repr(value))
+    problems = _problems(world_copy, check=False)
+    assert any("line 7, column capacity" in p and "below the minimum 0" in p for p in problems)
