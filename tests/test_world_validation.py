@@ -109,3 +109,15 @@ def test_negative_capacity_is_always_refused(world_copy, value):
     _edit(world_copy / "facilities.csv", "capacity", 5, repr(value))
     problems = _problems(world_copy, check=False)
     assert any("line 7, column capacity" in p and "below the minimum 0" in p for p in problems)
+
+
+def test_feed_split_is_parsed_and_bad_split_refused(world_copy):
+    from reesim.world.checks import parse_feed
+
+    assert parse_feed("a:0.7|b:0.3") == {"a": 0.7, "b": 0.3}
+    assert parse_feed("ionic_clay_heavy") == {"ionic_clay_heavy": 1.0}
+    df = pd.read_csv(world_copy / "facilities.csv", dtype=str, keep_default_na=False)
+    row = int(df.index[df["facility"] == "CHN_SEP_IMPORTED"][0])
+    _edit(world_copy / "facilities.csv", "feed", row, "carbonatite_bastnaesite:0.7|mineral_sand_monazite:0.4")
+    problems = _problems(world_copy)
+    assert any("facility=CHN_SEP_IMPORTED" in p and "sum to 1" in p for p in problems)

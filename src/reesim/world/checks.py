@@ -21,8 +21,8 @@ from reesim.world.world import BASE_YEAR, World
 
 PRODUCT_PATTERN = re.compile(r"^(concentrate|oxide|metal|magnet):([A-Za-z0-9_]+)$")
 STAGE_OF_KIND = {"concentrate": "mining", "oxide": "separation", "metal": "metal", "magnet": "magnet"}
-STAGE_OF_PROCESS = {"mine": "mining", "cracking": "mining", "separation": "separation", "metal": "metal",
-                    "magnet": "magnet", "recycling": "magnet"}
+STAGES_OF_PROCESS = {"mine": {"mining"}, "cracking": {"mining"}, "separation": {"separation"}, "metal": {"metal"},
+                     "magnet": {"magnet"}, "recycling": {"mining", "magnet"}}
 MAGNET_KINDS = ("NdFeB", "SmCo")
 
 
@@ -81,6 +81,28 @@ def product_ids(world: World) -> Iterator[CheckResult]:
     yield CheckResult(name, True, f"{len(world.tables['products'])} products")
 
 
+def parse_feed(feed: str) -> dict[str, float]:
+    """Feed deposit types of a separation plant and the share of capacity each takes.
+
+    'ionic_clay_heavy' means all capacity on one feed; 'a:0.7|b:0.3' splits capacity between feeds.
+    """
+    parts = [p.strip() for p in feed.split("|") if p.strip()]
+    if not parts:
+        raise ValueError("feed is blank")
+    if len(parts) == 1 and ":" not in parts[0]:
+        return {parts[0]: 1.0}
+    shares: dict[str, float] = {}
+    for part in parts:
+        deposit, _, share = part.partition(":")
+        try:
+            shares[deposit.strip()] = float(share)
+        except ValueError:
+            raise ValueError(f"feed part {part!r} has no numeric share") from None
+    if abs(sum(shares.values()) - 1.0) > 1e-9 or min(shares.values()) <= 0:
+        raise ValueError(f"feed shares {shares} must be positive and sum to 1")
+    return shares
+
+
 def facilities_fit_their_stage(world: World) -> Iterator[CheckResult]:
     name = "facilities fit their stage"
     products = world.tables["products"].set_index("product")
@@ -88,16 +110,23 @@ def facilities_fit_their_stage(world: World) -> Iterator[CheckResult]:
     with_recipe = set(world.tables["recipes"]["product"])
     for row in world.tables["facilities"].itertuples():
         key = f"facility={row.facility}"
-        if STAGE_OF_PROCESS[row.process] != row.stage:
-            yield _fail(world, name, "facilities", key, f"process {row.process} belongs to stage "
-                        f"{STAGE_OF_PROCESS[row.process]}, not {row.stage}", "correct the stage or the process")
+        if row.stage not in STAGES_OF_PROCESS[row.process]:
+            yield _fail(world, name, "facilities", key, f"process {row.process} belongs to stage(s) "
+                        f"{sorted(STAGES_OF_PROCESS[row.process])}, not {row.stage}", "correct the stage or the process")
         product_stage = products.at[row.product, "stage"]
         if product_stage != row.stage:
             yield _fail(world, name, "facilities", key, f"product {row.product} is made at stage {product_stage}",
                         "choose a product of the facility's stage")
-        if row.process in {"separation", "cracking"} and row.feed not in deposits:
-            yield _fail(world, name, "facilities", key, f"feed {row.feed!r} is not a deposit type",
-                        "name the deposit type of the usual feed; it sets the oxide basket")
+        if row.process in {"separation", "cracking"}:
+            try:
+                feeds = parse_feed(row.feed)
+            except ValueError as exc:
+                yield _fail(world, name, "facilities", key, str(exc),
+                            "write deposit_type or deposit_type:share|deposit_type:share with shares summing to 1")
+                continue
+            for deposit in set(feeds) - deposits:
+                yield _fail(world, name, "facilities", key, f"feed {deposit!r} is not a deposit type",
+                            "name the deposit type of the usual feed; it sets the oxide basket")
         if row.stage in {"metal", "magnet"} and row.product not in with_recipe:
             yield _fail(world, name, "facilities", key, f"product {row.product} has no recipe",
                         "add its inputs to recipes.csv")

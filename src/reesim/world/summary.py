@@ -12,11 +12,11 @@ STAGE_ORDER = ("mining", "separation", "metal", "magnet")
 def stage_shares(world: World, holder: str = "CHN") -> pd.DataFrame:
     """Base-year output by stage and the share of one region by location and by controller.
 
-    Mining counts mines only (crackers re-process mine output); each stage is in its own unit
+    Mining counts mines only (crackers re-process mine output, scrap is not mined); each stage is in its own unit
     (t REO, t REO, t metal, t magnet), so shares compare within a stage, never across.
     """
     fac = world.tables["facilities"]
-    fac = fac[fac["process"] != "cracking"]
+    fac = fac[~((fac["stage"] == "mining") & (fac["process"] != "mine"))]
     rows = []
     for stage in STAGE_ORDER:
         part = fac[fac["stage"] == stage]
@@ -31,6 +31,6 @@ def stage_shares(world: World, holder: str = "CHN") -> pd.DataFrame:
 def output_by_region(world: World, stage: str) -> pd.DataFrame:
     """Base-year output and capacity of one stage by region, largest first."""
     fac = world.tables["facilities"]
-    fac = fac[(fac["stage"] == stage) & (fac["process"] != "cracking")]
+    fac = fac[(fac["stage"] == stage) & ~((fac["stage"] == "mining") & (fac["process"] != "mine"))]
     grouped = fac.groupby("region")[["output_2024", "capacity"]].sum()
     return grouped.sort_values("output_2024", ascending=False).reset_index()

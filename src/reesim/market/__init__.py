@@ -1,0 +1,1 @@
+"""Market clearing: spatial price equilibria per product, batched over ensemble members."""
