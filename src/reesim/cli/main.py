@@ -6,6 +6,7 @@ import typer
 
 from reesim._version import __version__
 from reesim.cli.data import data_app
+from reesim.cli.run import run
 
 app = typer.Typer(
     name="reesim",
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_app, name="data")
+app.command("run")(run)
 
 
 @app.command()

@@ -1,0 +1,63 @@
+"""`reesim run`: simulate a scenario, print a summary, and write results with their manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from reesim.cli.render import console, show_frame
+from reesim.errors import InputError
+
+SUMMARY_PRODUCTS = ("oxide:NdPr", "oxide:Dy", "oxide:Tb", "oxide:La", "oxide:Ce", "magnet:NdFeB")
+SUMMARY_REGIONS = ("CHN", "USA", "EU", "JPN")
+
+
+def summary_table(results) -> pd.DataFrame:  # noqa: ANN001 - reesim.results.Results
+    """Yearly mean prices (member median) of key products in key regions, and China's stage shares."""
+    ds = results.dataset
+    price = ds["price"].sel(product=[p for p in SUMMARY_PRODUCTS if p in ds["product"]], region=list(SUMMARY_REGIONS))
+    yearly = price.groupby("time.year").mean().median("member")
+    years = [y for y in yearly["year"].values if y in (yearly["year"].values[0], 2025, 2028, 2030, 2035)]
+    frame = yearly.sel(year=years).to_dataframe(name="price")["price"].unstack("year").reset_index()
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def run(
+    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or a YAML scenario file.")] = "baseline",
+    members: Annotated[int | None, typer.Option("--members", "-m", help="Ensemble members (default: the scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", "-s", help="Seed of the ensemble (default: the scenario's).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last month, YYYY-MM (default: the scenario's, 2035-12).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the results (Parquet per variable) and manifest.json.")] = None,
+) -> None:
+    """Simulate a scenario month by month for every member, print a summary and write the results."""
+    from rich.progress import Progress
+
+    from reesim.api import simulate
+
+    try:
+        with Progress(console=console(), transient=True) as bar:
+            task = bar.add_task("Simulating", total=None)
+            results = simulate(scenario, members=members, seed=seed, end=end,
+                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except InputError as exc:
+        console().print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    manifest = results.manifest
+    console().print(f"[bold]{manifest['scenario']['name']}[/bold]: {manifest['members']} member(s), seed "
+                    f"{manifest['seed']}, data {manifest['data_version']}, reesim {manifest['code_version']}")
+    show_frame(summary_table(results), title="Yearly mean price, USD/kg (median over members)")
+    shares = results.statistics.stage_share(freq="year").median("member")
+    frame = (shares.sel(year=[shares["year"].values[0], shares["year"].values[-1]]) * 100).round(1)
+    show_frame(frame.to_dataframe(name="share")["share"].unstack("year").reset_index().rename(columns=str),
+               title="China's share of each stage's output by location (%)")
+    if out is not None:
+        try:
+            path = results.save(out)
+        except FileExistsError as exc:
+            console().print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+        console().print(f"[green]Results and manifest written to {path}[/green]")

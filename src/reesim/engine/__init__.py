@@ -1,0 +1,1 @@
+"""The simulation engine: a monthly, batched, multi-stage rare-earth market with regional prices."""

@@ -1,0 +1,329 @@
+"""The monthly step of the engine, advancing every ensemble member at once.
+
+Each month: capacity available (ramps, delays, outages, closures, expansions); mines decide output from
+expected prices; every product market clears across regions (holders' stocks, final demand by sector,
+plants' input purchases, strategic stock flows, policy wedges); plants process what they bought; outputs
+enter a pipeline that delivers them after the stage's lag; expectations, long-run demand, margins,
+closures and expansions update. Arrays carry the member axis first; nothing loops over members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from reesim.engine.calibration import balance_base_year
+from reesim.engine.layout import EPSILON, HOLDERS, STOCKPILE, PieceLayout, build_layout
+from reesim.engine.structure import Structure
+from reesim.engine.wedges import MonthWedges, WedgeSchedule
+from reesim.market.problem import ClearingProblem, ClearingSolution
+
+Solver = Callable[..., ClearingSolution]
+U_NEW = 0.85  # utilisation of a new line at base margins (assumed)
+EPS_DEMAND = 1e-6  # t/month of a token demand that makes every node's price its import parity
+
+
+def _col(values: np.ndarray, ndim: int) -> np.ndarray:
+    """Member-axis parameter shaped to broadcast against an array of `ndim` dimensions."""
+    return values.reshape((-1,) + (1,) * (ndim - 1))
+
+
+def _bcast(value: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
+    return np.broadcast_to(np.asarray(value, dtype=float), shape)
+
+
+@dataclass
+class StepResult:
+    """What one month produced, for recording (member axis first)."""
+
+    price: np.ndarray  # (M, R, P)
+    production: np.ndarray  # (M, R, P)
+    consumption: np.ndarray  # (M, R, P) final demand served
+    purchases: np.ndarray  # (M, R, P) plants' input purchases
+    inventory: np.ndarray  # (M, R, P) holders' closing stock
+    arrivals: np.ndarray  # (M, R, P) output delivered from the pipeline this month
+    trade: np.ndarray  # (M, P, R, R) flows origin -> destination
+    rent: np.ndarray  # (M, P, R, R)
+    shortfall: np.ndarray  # (M, R, S, P) demand unmet against demand at the expected price
+    disposal: np.ndarray  # (M, R, P) taken at a price floor
+    stockpile: np.ndarray  # (M, R, P) strategic stock level
+    throughput: np.ndarray  # (M, N) line throughput
+    capacity: np.ndarray  # (M, N) available capacity
+    margin: np.ndarray  # (M, N) USD/kg of throughput at this month's prices
+
+
+class Engine:
+    """State and monthly step of M members over one world structure."""
+
+    def __init__(self, structure: Structure, params: dict[str, np.ndarray], rngs: list[np.random.Generator],
+                 horizon: int, wedges: WedgeSchedule, solver: Solver) -> None:
+        self.s, self.p, self.wedges, self.solver = structure, params, wedges, solver
+        self.layout: PieceLayout = build_layout(structure)
+        m = len(rngs)
+        n_r, n_p, n_s, n_l = structure.shape
+        self.m, self.horizon = m, horizon
+        # Per-member draws (one RNG owner per member, drawn in a fixed order).
+        delay_max = params["project_delay_max"]
+        self.delay = np.stack([rng.uniform(0.0, 1.0, n_l) for rng in rngs]) * delay_max[:, None]
+        self.delay = np.where(structure.line_announced[None, :], np.round(self.delay), 0.0)
+        self.outage_draw = np.stack([rng.random((horizon, n_l)) for rng in rngs])  # (M, T, N)
+        # Base-year calibration.
+        s = structure
+        self.recovery = np.where(s.line_stage == 1, 1.0, 0.0)[None, :] * params["separation_recovery"][:, None] \
+            + np.where(s.line_stage == 1, 0.0, 1.0)[None, :]  # (M, N)
+        self.value0 = (s.outputs * s.price_base).sum(axis=1)[None, :] * self.recovery  # (M, N)
+        self.margin0 = self.value0 - (s.inputs * s.price_base).sum(axis=1)[None, :] - s.line_unit_cost[None, :]
+        balances = [balance_base_year(s, float(r)) for r in params["separation_recovery"]]
+        self.x0 = balances[0].throughput  # throughput does not depend on recovery
+        self.demand_scale = np.stack([b.demand_scale for b in balances])  # (M, P)
+        self.unabsorbed = balances[0].unabsorbed
+        since = np.arange(12)[:, None] - s.line_start[None, :]
+        ramp_2024 = np.where(since >= 0, np.minimum(1.0, (since + 1) / np.maximum(s.line_ramp, 1)), 0.0).mean(axis=0)
+        capacity_2024 = s.line_capacity * ramp_2024  # lines ramping up in 2024 had less than nameplate
+        base_u = np.divide(self.x0, capacity_2024, out=np.zeros(n_l), where=capacity_2024 > 0)
+        self.u0 = np.where(self.x0 > 0, np.clip(base_u, 0.0, 1.0), U_NEW)
+        self.demand_base = s.demand_base[None] * self.demand_scale[:, None, None, :]  # (M, R, S, P)
+        base_out = np.zeros((n_r, n_p))
+        base_use = np.zeros((n_r, n_p))
+        np.add.at(base_out, s.line_region, self.x0[:, None] * s.outputs)
+        np.add.at(base_use, s.line_region, self.x0[:, None] * s.inputs)
+        self.throughput_base = base_out + base_use + self.demand_base.mean(axis=0).sum(axis=1)  # (R, P) t/month
+        cover = params["stock_cover_months"][:, None, None]
+        # State.
+        self.stock = cover * self.throughput_base[None]  # (M, R, P) holders' stock
+        self.price_exp = np.broadcast_to(s.price_base, (m, n_r, n_p)).copy()
+        self.price_smooth = self.price_exp.copy()
+        self.risk = np.zeros((m, n_r, n_p))
+        self.stockpile = np.zeros((m, n_r, n_p))
+        self.input_stock = (params["input_cover_months"][:, None, None] * self.x0[None, :, None] * s.inputs[None]).copy()
+        self.lags = np.stack([params[f"lag_{st}"] for st in ("mining", "separation", "metal", "magnet")], axis=1)
+        self.line_lag = np.rint(self.lags[:, s.line_stage]).astype(int)  # (M, N)
+        self.ring = int(self.line_lag.max()) + 1
+        # Deliveries already in flight: base-year output of the last `lag` months arrives in months 0..lag-1.
+        self.pipeline = np.zeros((self.ring, m, n_r, n_p))
+        base_made = self.x0[None, :, None] * s.outputs[None] * self.recovery[:, :, None]
+        for slot in range(self.ring):
+            np.add.at(self.pipeline[slot], (slice(None), s.line_region), base_made * (self.line_lag > slot)[:, :, None])
+        self.closed = np.zeros((m, n_l), dtype=bool)
+        self.loss_months = np.zeros((m, n_l))
+        self.margin_ema = np.broadcast_to(self.margin0, (m, n_l)).copy()
+        self.added = np.zeros((m, n_l))
+        self.pending = np.zeros((m, n_l))
+        self.pending_due = np.full((m, n_l), -1)
+        self.outage_left = np.zeros((m, n_l))
+        self.cumulative = np.broadcast_to(s.line_capacity * 12.0, (m, n_l)).copy()
+        self.unit_cost = np.broadcast_to(s.line_unit_cost, (m, n_l)).copy()
+
+    # -- capacity -------------------------------------------------------------------------------------------
+    def available_capacity(self, t: int, w: MonthWedges) -> tuple[np.ndarray, np.ndarray]:
+        """Physical capacity available this month (M, N) and the quota limit on throughput (inf if none)."""
+        s, p = self.s, self.p
+        since = t - (s.line_start[None, :] + self.delay)
+        ramp = np.where(since >= 0, np.minimum(1.0, (since + 1) / np.maximum(s.line_ramp[None, :], 1)), 0.0)
+        starts = self.outage_draw[:, t, :] < _col(p["outage_probability"], 2)
+        self.outage_left = np.where((self.outage_left <= 0) & starts, _col(p["outage_months"], 2), self.outage_left)
+        outage = np.where(self.outage_left > 0, _col(p["outage_depth"], 2), 0.0)
+        self.outage_left = np.maximum(self.outage_left - 1, 0)
+        due = self.pending_due == t
+        self.added += np.where(due, self.pending, 0.0)
+        self.pending = np.where(due, 0.0, self.pending)
+        nameplate = s.line_capacity[None, :] * ramp + self.added
+        cap = nameplate * (1.0 - outage) * ~self.closed * _bcast(w.capacity_factor, (s.shape[3],))
+        limit = np.full_like(cap, np.inf)
+        for kind in (1, 2):  # China's quotas cap the holders' throughput, allocated by base-year output
+            held = s.line_quota == kind
+            if held.any():  # a quota below the balanced base year is lifted to it (see calibration)
+                base = max(s.quota_base[kind - 1], self.x0[held].sum())
+                quota = base * (1.0 + self.p["quota_growth"]) ** (t / 12.0)
+                share = self.x0[held] / self.x0[held].sum()
+                limit[:, held] = quota[:, None] * share[None, :]
+        return cap, limit
+
+    def utilisation(self, margin: np.ndarray) -> np.ndarray:
+        """Utilisation follows the margin relative to its base-year level (base margin gives base output)."""
+        kappa = _col(self.p["utilisation_response"], 2)
+        return np.clip(self.u0 + kappa * (margin - self.margin0) / np.maximum(self.value0, 1e-9), 0.0, 1.0)
+
+    def line_margin(self, price: np.ndarray, w: MonthWedges) -> np.ndarray:
+        """Margin per t of throughput at regional prices (M, R, P), USD/kg."""
+        s = self.s
+        at_line = price[:, s.line_region, :]  # (M, N, P)
+        value = (at_line * s.outputs[None]).sum(axis=2) * self.recovery
+        cost = (at_line * s.inputs[None]).sum(axis=2) + self.unit_cost + _bcast(w.cost_offset, (s.shape[3],))
+        return value - cost
+
+    # -- clearing -------------------------------------------------------------------------------------------
+    def demand_reference(self, t: int) -> np.ndarray:
+        """Final demand at the expected price before the short-run response: (M, R, S, P) t/month."""
+        s, p = self.s, self.p
+        growth = (1.0 + s.demand_growth[None] * _col(p["growth_scale"], 4)) ** (t / 12.0)
+        long_gap = np.maximum(p["elasticity_long"] - p["elasticity_short"], 0.0)
+        substitution = (self.price_smooth / s.price_base[None, None, :]) ** (-_col(long_gap, 3))
+        return self.demand_base * growth * substitution[:, :, None, :]
+
+    def build_problem(self, t: int, w: MonthWedges, avail: np.ndarray, cap: np.ndarray, limit: np.ndarray,
+                      d_ref: np.ndarray) -> tuple[ClearingProblem, dict[str, np.ndarray]]:
+        s, p, lay = self.s, self.p, self.layout
+        m, (n_r, n_p, _, _) = self.m, s.shape
+        k = lay.k
+        a = np.zeros((m, n_p, n_r, k))
+        slope, lo, hi = np.zeros_like(a), np.zeros_like(a), np.zeros_like(a)
+        pe = np.maximum(self.price_exp, 1e-9).transpose(0, 2, 1)  # (M, P, R)
+        # Holders: net supply = available - desired closing stock S*(p) = T (1 + h - h p / pe), clipped to [0, 3T].
+        target = (_col(p["stock_cover_months"], 3) * self.throughput_base[None] * (1 + _col(p["precaution"], 3)
+                  * self.risk)).transpose(0, 2, 1)
+        h = _col(p["stock_price_response"], 3)
+        av = avail.transpose(0, 2, 1)
+        a[..., HOLDERS] = av - target * (1 + h)
+        slope[..., HOLDERS] = target * h / pe
+        lo[..., HOLDERS] = av - 3 * target
+        hi[..., HOLDERS] = av
+        flow = _bcast(w.stock_flow, (m, n_r, n_p)).transpose(0, 2, 1)
+        flow = np.maximum(flow, -self.stockpile.transpose(0, 2, 1))  # cannot release more than is held
+        a[..., STOCKPILE], lo[..., STOCKPILE], hi[..., STOCKPILE] = -flow, -flow, -flow
+        ceiling = _bcast(w.price_ceiling, (m, n_r, n_p)).transpose(0, 2, 1)
+        default_ceiling = _col(p["price_ceiling_multiple"], 3) * s.price_base[None, :, None]
+        ceiling = np.where(np.isnan(ceiling), default_ceiling, ceiling)
+        a[..., EPSILON], slope[..., EPSILON] = -EPS_DEMAND, EPS_DEMAND / ceiling
+        lo[..., EPSILON] = -EPS_DEMAND
+        # Final demand by sector: D = Dref (1 + e - e p / pe), clipped to [0, Dref (1 + e)].
+        eps = _col(p["elasticity_short"], 3)
+        dref = d_ref.transpose(0, 3, 1, 2)  # (M, P, R, S)
+        slots = lay.sector_slots
+        gathered = np.take_along_axis(dref, np.maximum(slots, 0)[None, :, None, :], axis=3) * (slots >= 0)[None, :, None, :]
+        ks = slice(lay.sector_offset, lay.sector_offset + slots.shape[1])
+        a[..., ks] = -gathered * (1 + eps[..., None])
+        slope[..., ks] = gathered * eps[..., None] / pe[..., None]
+        lo[..., ks] = -gathered * (1 + eps[..., None])
+        # Plants' input purchases: throughput x(p_i) = cap clip(alpha - beta p_i, 0, 1), purchase = q x - stock.
+        e_line, e_prod, e_reg, e_slot = lay.input_line, lay.input_product, lay.input_region, lay.input_slot
+        margin_exp = self.line_margin(self.price_exp, w)  # (M, N)
+        q = s.inputs[e_line, e_prod][None, :]
+        kappa = _col(p["utilisation_response"], 2)
+        v0 = np.maximum(self.value0[:, e_line], 1e-9)
+        pe_in = self.price_exp[:, e_reg, e_prod]
+        alpha = self.u0[e_line] + kappa * (margin_exp[:, e_line] + q * pe_in - self.margin0[:, e_line]) / v0
+        beta = kappa * q / v0
+        cover = 1.0 + _col(p["input_cover_months"], 2)  # this month's use plus the buffer
+        c = cap[:, e_line] * cover
+        most = np.minimum(cap, limit)[:, e_line] * cover
+        held = self.input_stock[:, e_line, e_prod]
+        a[:, e_prod, e_reg, e_slot] = held - q * c * alpha
+        slope[:, e_prod, e_reg, e_slot] = q * c * beta
+        lo[:, e_prod, e_reg, e_slot] = np.minimum(0.0, held - q * most)
+        transport = np.array([p[f"transport_{st}"] for st in ("concentrate", "oxide", "metal", "magnet")]).T
+        route_cost = transport[:, s.product_stage][:, :, None, None] * (1 - np.eye(n_r))[None, None]
+        route_cost = route_cost + _bcast(w.unit_wedge, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2)
+        problem = ClearingProblem(
+            a=a.reshape(m * n_p, n_r, k), slope=slope.reshape(m * n_p, n_r, k),
+            lo=lo.reshape(m * n_p, n_r, k), hi=hi.reshape(m * n_p, n_r, k),
+            transport=np.ascontiguousarray(route_cost.reshape(m * n_p, n_r, n_r)),
+            markup=np.ascontiguousarray(_bcast(w.markup, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2).reshape(m * n_p, n_r, n_r)),
+            cap=np.ascontiguousarray(_bcast(w.route_cap, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2).reshape(m * n_p, n_r, n_r)),
+            floor=np.ascontiguousarray(_bcast(w.price_floor, (m, n_r, n_p)).transpose(0, 2, 1).reshape(m * n_p, n_r)),
+            ceiling=np.ascontiguousarray(ceiling.reshape(m * n_p, n_r)),
+        )
+        return problem, {"flow": flow, "target": target}
+
+    @staticmethod
+    def piece_values(problem: ClearingProblem, price: np.ndarray) -> np.ndarray:
+        """Net supply of every piece at the cleared prices: (B, R, K)."""
+        return np.clip(problem.a + problem.slope * price[..., None], problem.lo, problem.hi)
+
+    # -- the month ------------------------------------------------------------------------------------------
+    def step(self, t: int, warm_price: np.ndarray | None = None) -> StepResult:
+        s, p, lay = self.s, self.p, self.layout
+        m, (n_r, n_p, n_s, n_l) = self.m, s.shape
+        w = self.wedges(t)
+        cap, limit = self.available_capacity(t, w)
+        arrivals = self.pipeline[t % self.ring].copy()
+        self.pipeline[t % self.ring] = 0.0
+        avail = self.stock + arrivals
+        d_ref = self.demand_reference(t)
+        problem, extra = self.build_problem(t, w, avail, cap, limit, d_ref)
+        sol = self.solver(problem, warm_price=warm_price)
+        price_bp = sol.price  # (M*P, R)
+        values = self.piece_values(problem, price_bp).reshape(m, n_p, n_r, lay.k)
+        price = price_bp.reshape(m, n_p, n_r).transpose(0, 2, 1)  # (M, R, P)
+        # Holders keep what they did not sell, plus what a floor buyer took (surplus stays in stock).
+        disposal = sol.floor_take.reshape(m, n_p, n_r).transpose(0, 2, 1)
+        self.stock = avail - values[..., 0].transpose(0, 2, 1) + disposal
+        self.stockpile = self.stockpile + extra["flow"].transpose(0, 2, 1)
+        # Final demand served; a ceiling fill is demand nobody could serve (pro rata over sectors).
+        ks = slice(lay.sector_offset, lay.sector_offset + lay.sector_slots.shape[1])
+        wanted = -values[..., ks]  # (M, P, R, Ks)
+        total = wanted.sum(axis=3)
+        unserved = sol.ceiling_fill.reshape(m, n_p, n_r)
+        served_share = np.divide(np.maximum(total - unserved, 0.0), total, out=np.ones_like(total), where=total > 0)
+        served = wanted * served_share[..., None]
+        consumption = served.sum(axis=3).transpose(0, 2, 1)
+        expected = d_ref  # demand at the expected price (M, R, S, P)
+        by_sector = np.zeros((m, n_p, n_r, n_s))
+        slots = lay.sector_slots
+        for j in range(slots.shape[1]):
+            valid = np.flatnonzero(slots[:, j] >= 0)
+            # Both sides put the advanced (product) axis first: (n_valid, M, R).
+            by_sector[:, valid, :, slots[valid, j]] = served[:, valid, :, j]
+        shortfall = np.maximum(expected - by_sector.transpose(0, 2, 3, 1), 0.0) * (expected > 0)
+        # Plants: purchases into input stock, then process what stock and margins allow.
+        e_line, e_prod, e_reg, e_slot = lay.input_line, lay.input_product, lay.input_region, lay.input_slot
+        bought = -values[:, e_prod, e_reg, e_slot]  # (M, E)
+        np.add.at(self.input_stock, (slice(None), e_line, e_prod), bought)
+        purchases = np.zeros((m, n_r, n_p))
+        np.add.at(purchases, (slice(None), e_reg, e_prod), bought)
+        margin = self.line_margin(price, w)
+        planned = np.minimum(cap * self.utilisation(margin), limit)
+        needs = s.inputs[None] > 0
+        limit = np.where(needs, self.input_stock / np.where(needs, s.inputs[None], 1.0), np.inf).min(axis=2)
+        throughput = np.minimum(planned, limit)
+        self.input_stock = np.maximum(self.input_stock - throughput[:, :, None] * s.inputs[None], 0.0)
+        made = throughput[:, :, None] * s.outputs[None] * self.recovery[:, :, None]  # (M, N, P)
+        production = np.zeros((m, n_r, n_p))
+        np.add.at(production, (slice(None), s.line_region), made)
+        for lag in np.unique(self.line_lag):
+            out = np.zeros((m, n_r, n_p))
+            np.add.at(out, (slice(None), s.line_region), made * (self.line_lag == lag)[:, :, None])
+            if lag == 0:
+                self.stock += out
+            else:
+                self.pipeline[(t + int(lag)) % self.ring] += out
+        self._update_expectations(price)
+        self._update_capacity(t, margin, throughput, cap)
+        trade = sol.flow.reshape(m, n_p, n_r, n_r)
+        return StepResult(price=price, production=production, consumption=consumption, purchases=purchases,
+                          inventory=self.stock.copy(), arrivals=arrivals, trade=trade,
+                          rent=sol.rent.reshape(m, n_p, n_r, n_r), shortfall=shortfall, disposal=disposal,
+                          stockpile=self.stockpile.copy(), throughput=throughput, capacity=cap, margin=margin)
+
+    def _update_expectations(self, price: np.ndarray) -> None:
+        lam = _col(self.p["expectation_speed"], 3)
+        surprise = np.maximum(price / np.maximum(self.price_exp, 1e-9) - 1.0, 0.0)
+        self.risk += 0.2 * (surprise - self.risk)
+        self.price_exp += lam * (price - self.price_exp)
+        self.price_smooth += (price - self.price_smooth) / _col(self.p["substitution_months"], 3)
+
+    def _update_capacity(self, t: int, margin: np.ndarray, throughput: np.ndarray, cap: np.ndarray) -> None:
+        s, p = self.s, self.p
+        self.margin_ema += (margin - self.margin_ema) / 12.0
+        # State-backed Chinese lines run through losses; others close after `closure_months` of cash losses.
+        chinese = np.array([s.alignment[c] == "china" for c in s.facility_controller[s.line_facility]])
+        losing = (self.margin_ema < 0) & (cap > 0) & ~chinese[None, :]
+        self.loss_months = np.where(losing, self.loss_months + 1, 0.0)
+        self.closed |= self.loss_months >= _col(p["closure_months"], 2)
+        if t % 12 == 11:  # yearly investment review
+            relative = self.margin_ema / np.maximum(self.value0, 1e-9)
+            expand = (relative > _col(p["investment_hurdle"], 2)) & (cap > 0) & (self.pending_due < t) & ~self.closed
+            lead = self.lags_lead()[:, s.line_stage]
+            self.pending = np.where(expand, _col(p["expansion_share"], 2) * (s.line_capacity[None, :] + self.added),
+                                    self.pending)
+            self.pending_due = np.where(expand, t + np.rint(lead).astype(int), self.pending_due)
+        self.cumulative += throughput
+        exponent = np.log2(1.0 - _col(p["learning_rate"], 2))
+        base = np.maximum(s.line_capacity * 12.0, 1e-9)[None, :]
+        learned = s.line_unit_cost[None, :] * (np.maximum(self.cumulative, base) / base) ** exponent
+        self.unit_cost = np.where(s.line_entrant[None, :], learned, s.line_unit_cost[None, :])
+
+    def lags_lead(self) -> np.ndarray:
+        return np.stack([self.p[f"lead_{st}"] for st in ("mining", "separation", "metal", "magnet")], axis=1)

@@ -1,0 +1,87 @@
+"""Run a scenario: draw member parameters, step the engine month by month, record the results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from reesim.engine.core import Engine, Solver, StepResult
+from reesim.engine.parameters import draw_parameters
+from reesim.engine.structure import build_structure
+from reesim.engine.wedges import ConstantWedges, WedgeSchedule
+from reesim.results import Results, assemble_results
+from reesim.scenario import Scenario
+from reesim.world import World, load_world
+
+ALL_VARIABLES = ("price", "production", "consumption", "purchases", "inventory", "trade", "rent", "shortfall",
+                 "shortfall_qty", "disposal", "stockpile", "output", "capacity", "margin")
+TRADE_MEMBER_LIMIT = 64  # above this, trade (origin x destination x product) is not kept unless asked
+
+
+def default_solver() -> Solver:
+    from reesim.market.fast import solve_fast
+
+    return solve_fast
+
+
+def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: WedgeSchedule | None = None,
+                 solver: Solver | None = None, variables: Iterable[str] | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> Results:
+    """Simulate `scenario` for all its members at once and return the recorded results."""
+    world = world or load_world(scenario.world)
+    structure = build_structure(world)
+    children = np.random.SeedSequence(scenario.seed).spawn(scenario.members)
+    rngs = [np.random.default_rng(child) for child in children]
+    params = draw_parameters(dict(scenario.uncertain), rngs)
+    months = scenario.months()
+    if variables is None:
+        variables = [v for v in ALL_VARIABLES
+                     if v not in ("trade", "rent") or scenario.members <= TRADE_MEMBER_LIMIT]
+    variables = tuple(variables)
+    unknown = set(variables) - set(ALL_VARIABLES)
+    if unknown:
+        raise ValueError(f"unknown result variable(s) {sorted(unknown)}; choose from {', '.join(ALL_VARIABLES)}")
+    engine = Engine(structure, params, rngs, len(months), wedges or ConstantWedges(), solver or default_solver())
+    first = int((months.get_loc(scenario.start)))
+    kept: dict[str, list[np.ndarray]] = {v: [] for v in variables}
+    warm = None
+    for t in range(len(months)):
+        step = engine.step(t, warm_price=warm)
+        warm = step.price.transpose(0, 2, 1).reshape(-1, len(structure.regions))
+        if t >= first:
+            _record(kept, step, structure.line_facility, len(structure.facilities), structure)
+        if progress is not None:
+            progress(t + 1, len(months))
+    return assemble_results(scenario, world, structure, params, months[first:], kept)
+
+
+def _record(kept: dict[str, list[np.ndarray]], step: StepResult, line_facility: np.ndarray, n_fac: int,
+            structure) -> None:  # noqa: ANN001 - Structure, imported lazily by callers
+    """Append this month's values of the kept variables (facility values summed over lines)."""
+
+    def per_facility(values: np.ndarray) -> np.ndarray:
+        out = np.zeros((values.shape[0], n_fac))
+        np.add.at(out, (slice(None), line_facility), values)
+        return out
+
+    for name in kept:
+        if name == "trade":
+            kept[name].append(step.trade.transpose(0, 2, 3, 1))  # (M, O, D, P)
+        elif name == "rent":
+            kept[name].append(step.rent.transpose(0, 2, 3, 1))
+        elif name == "shortfall":
+            value = step.shortfall * structure.price_base[None, None, None, :] * 1e-3  # t x USD/kg -> USD million
+            kept[name].append(value.sum(axis=3))
+        elif name == "shortfall_qty":
+            kept[name].append(step.shortfall.sum(axis=2))
+        elif name == "output":
+            kept[name].append(per_facility(step.throughput))
+        elif name == "capacity":
+            kept[name].append(per_facility(step.capacity) * 12.0)
+        elif name == "margin":
+            weight = per_facility(step.throughput)
+            total = per_facility(step.throughput * step.margin)
+            kept[name].append(np.divide(total, weight, out=np.full_like(total, np.nan), where=weight > 0))
+        else:
+            kept[name].append(getattr(step, name))

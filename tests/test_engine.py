@@ -1,0 +1,158 @@
+"""The engine on the default world: invariants, base-year sanity, policy wedges and the API."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import reesim
+from reesim.engine.core import EPS_DEMAND, Engine
+from reesim.engine.parameters import draw_parameters
+from reesim.engine.simulate import default_solver
+from reesim.engine.structure import build_structure
+from reesim.engine.wedges import ConstantWedges, MonthWedges
+from reesim.errors import InputError
+from reesim.scenario import load_scenario
+from reesim.world import load_world
+
+
+@pytest.fixture(scope="module")
+def world():
+    return load_world()
+
+
+@pytest.fixture(scope="module")
+def structure(world):
+    return build_structure(world)
+
+
+def make_engine(structure, members=2, seed=3, horizon=12, wedges=None):
+    rngs = [np.random.default_rng(c) for c in np.random.SeedSequence(seed).spawn(members)]
+    params = draw_parameters(dict(load_scenario("baseline").uncertain), rngs)
+    return Engine(structure, params, rngs, horizon, wedges or ConstantWedges(), default_solver())
+
+
+@pytest.fixture(scope="module")
+def year_2024():
+    return reesim.simulate("baseline", members=2, seed=1, end="2024-12")
+
+
+def test_mass_balance_every_region_product_month(structure):
+    """Stock change = arrivals + imports - exports - consumption - purchases - stockpile build (to rounding)."""
+    engine = make_engine(structure, horizon=8)
+    for t in range(8):
+        stock_before, pile_before = engine.stock.copy(), engine.stockpile.copy()
+        step = engine.step(t)
+        imports = step.trade.sum(axis=2).transpose(0, 2, 1)  # (M, R, P) into each destination
+        exports = step.trade.sum(axis=3).transpose(0, 2, 1)
+        change = (step.inventory - stock_before) + (step.stockpile - pile_before)
+        expected = step.arrivals + imports - exports - step.consumption - step.purchases
+        scale = np.maximum(1.0, np.abs(step.arrivals) + np.abs(step.consumption) + np.abs(step.purchases))
+        assert np.all(np.abs(change - expected) <= 1e-6 * scale + 2 * EPS_DEMAND), t
+        assert (step.trade >= 0).all() and (step.price >= 0).all()
+        assert (step.inventory >= -1e-9).all() and (engine.input_stock >= -1e-9).all()
+
+
+def test_joint_production_follows_the_basket(structure):
+    """A separation line's oxides come in its feed's proportions: NdPr output drags La and Ce with it."""
+    engine = make_engine(structure, members=1, horizon=2)
+    step = engine.step(0)
+    products = list(structure.products)
+    line = next(i for i, f in enumerate(structure.line_facility) if structure.facilities[f] == "CHN_SEP_NORTHERN")
+    made = step.throughput[0, line] * structure.outputs[line] * engine.recovery[0, line]
+    ratio = made[products.index("oxide:Ce")] / made[products.index("oxide:NdPr")]
+    assert ratio == pytest.approx(50 / (6.2 + 18.5), rel=1e-3)  # Bayan Obo basket, USGS MYB 2022 T2
+    assert made.sum() == pytest.approx(step.throughput[0, line] * engine.recovery[0, line], rel=1e-9)
+
+
+def test_same_seed_same_result_and_members_independent_of_ensemble_size():
+    a = reesim.simulate("baseline", members=2, seed=7, end="2024-04").dataset
+    b = reesim.simulate("baseline", members=2, seed=7, end="2024-04").dataset
+    c = reesim.simulate("baseline", members=3, seed=7, end="2024-04").dataset
+    assert a["price"].equals(b["price"])
+    # A member's path does not depend on who else is in the ensemble (to summation-order rounding).
+    np.testing.assert_allclose(a["price"].values, c["price"].isel(member=slice(0, 2)).values, rtol=1e-12)
+    d = reesim.simulate("baseline", members=2, seed=8, end="2024-04").dataset
+    assert not np.allclose(a["parameters"].values, d["parameters"].values)
+
+
+def test_zero_policy_reproduces_baseline_exactly(structure):
+    plain = make_engine(structure, wedges=ConstantWedges())
+    explicit = make_engine(structure, wedges=ConstantWedges(MonthWedges(route_cap=np.inf, markup=0.0)))
+    for t in range(3):
+        np.testing.assert_array_equal(plain.step(t).price, explicit.step(t).price)
+
+
+def test_blocked_route_carries_nothing_and_cap_opens_a_wedge(structure):
+    n_r, n_p = len(structure.regions), len(structure.products)
+    r, p = structure.regions.index, structure.products.index
+    cap = np.full((n_r, n_r, n_p), np.inf)
+    for dest in ("USA", "EU", "JPN", "GBR", "CAN"):
+        cap[r("CHN"), r(dest), p("magnet:NdFeB")] = 0.0
+        cap[r("CHN"), r(dest), p("oxide:Dy")] = 0.0
+    engine = make_engine(structure, members=1, horizon=4, wedges=ConstantWedges(MonthWedges(route_cap=cap)))
+    free = make_engine(structure, members=1, horizon=4)
+    for t in range(4):
+        step, base = engine.step(t), free.step(t)
+        assert step.trade[0, p("magnet:NdFeB"), r("CHN"), r("USA")] == 0.0
+        assert step.trade[0, p("oxide:Dy"), r("CHN"), r("EU")] == 0.0
+    price = step.price[0]
+    assert price[r("USA"), p("magnet:NdFeB")] > price[r("CHN"), p("magnet:NdFeB")] + 1.0
+    assert price[r("USA"), p("magnet:NdFeB")] > base.price[0, r("USA"), p("magnet:NdFeB")]
+    # China's own price holds (within 0.5%): its magnets go to the markets still open to it.
+    assert price[r("CHN"), p("magnet:NdFeB")] <= 1.005 * base.price[0, r("CHN"), p("magnet:NdFeB")]
+
+
+def test_base_year_mine_output_within_ten_percent_of_usgs(world, year_2024):
+    ds = year_2024.dataset
+    mines = ds["output"].where(ds["facility_process"] == "mine", 0.0).sum("time").mean("member")
+    by_region = mines.groupby(ds["facility_region"]).sum("facility").to_series()
+    usgs = world["usgs_production"].query("year == 2024").set_index("usgs_country")["quantity"]
+    for country, region in [("China", "CHN"), ("United States", "USA"), ("Australia", "AUS"), ("Burma", "MMR"),
+                            ("India", "IND"), ("Russia", "RUS"), ("Thailand", "THA"), ("Brazil", "BRA")]:
+        assert by_region[region] == pytest.approx(usgs[country], rel=0.10), country
+
+
+def test_base_year_china_shares_near_sourced_figures(year_2024):
+    share = year_2024.statistics.stage_share(freq="year").sel(year=2024).mean("member")
+    assert float(share.sel(stage="separation")) == pytest.approx(0.91, abs=0.04)  # IEA 2025
+    assert float(share.sel(stage="magnet")) == pytest.approx(0.94, abs=0.03)  # IEA 2025
+    controller = year_2024.statistics.stage_share(by="controller", freq="year").sel(year=2024).mean("member")
+    assert float(controller.sel(stage="separation")) == pytest.approx(float(share.sel(stage="separation")), abs=0.01)
+
+
+def test_base_year_prices_come_out_of_the_clearing_near_2024_averages(year_2024):
+    """2024 averages of the cleared prices in China against the sourced averages (USGS MCS 2026)."""
+    price = year_2024.dataset["price"].sel(region="CHN").mean(["time", "member"])
+    for product, recorded in [("oxide:NdPr", 55), ("oxide:Dy", 257), ("oxide:Tb", 812), ("oxide:La", 0.97),
+                              ("oxide:Ce", 1.21)]:
+        assert float(price.sel(product=product)) == pytest.approx(recorded, rel=0.25), product
+
+
+def test_results_layout_units_and_manifest(year_2024):
+    ds = year_2024.dataset
+    assert ds["price"].dims == ("member", "time", "region", "product")
+    assert ds["trade"].dims == ("member", "time", "origin", "destination", "product")
+    assert ds["production"].attrs["units"] == "t/month" and ds["price"].attrs["units"] == "USD/kg"
+    assert ds["time"].dtype == np.dtype("datetime64[ns]")
+    assert list(pd.DatetimeIndex(ds["time"].values).day) == [1] * 12
+    assert ds.sizes["time"] == 12 and ds.sizes["member"] == 2
+    assert {"shortfall", "inventory", "capacity", "consumption"} <= set(ds.data_vars)
+    manifest = year_2024.manifest
+    assert manifest["seed"] == 1 and manifest["data_version"] and manifest["scenario"]["name"] == "baseline"
+    hhi = year_2024.statistics.hhi()
+    assert float(hhi.sel(stage="magnet").isel(time=0, member=0)) > 8000
+
+
+def test_scenario_validation_errors_are_clear(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nmembers: 0\n")
+    with pytest.raises(InputError, match=r"bad.yaml \[members\]"):
+        load_scenario(bad)
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("name: x\nsurprise: 1\n")
+    with pytest.raises(InputError, match=r"\[surprise\]"):
+        load_scenario(unknown)
+    with pytest.raises(InputError, match="no such built-in scenario"):
+        load_scenario("no-such-scenario")
