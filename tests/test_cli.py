@@ -89,3 +89,21 @@ def test_import_usgs_refuses_another_layout(tmp_path: Path):
     result = run("data", "import-usgs", str(bad))
     assert result.exit_code == 1
     assert "other.csv" in result.output and "Fix:" in result.output
+
+
+def test_run_writes_results_and_manifest(tmp_path: Path):
+    import json
+
+    out = tmp_path / "run"
+    result = run("run", "--members", "2", "--seed", "4", "--end", "2024-03", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "oxide:NdPr" in result.output and "China's share" in result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 4 and manifest["members"] == 2 and manifest["scenario"]["end"] == "2024-03"
+    assert manifest["variables"]["price"]["units"] == "USD/kg"
+    prices = pd.read_parquet(out / "price.parquet")
+    assert set(prices.columns) == {"member", "time", "region", "product", "price"}
+    assert len(prices) == 2 * 3 * 18 * prices["product"].nunique()
+    again = run("run", "--members", "2", "--end", "2024-03", "--out", str(out))
+    assert again.exit_code == 1 and "not empty" in again.output
+    assert run("run", "no-such-scenario").exit_code == 1

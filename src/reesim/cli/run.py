@@ -51,7 +51,8 @@ def run(
                     f"{manifest['seed']}, data {manifest['data_version']}, reesim {manifest['code_version']}")
     show_frame(summary_table(results), title="Yearly mean price, USD/kg (median over members)")
     shares = results.statistics.stage_share(freq="year").median("member")
-    frame = (shares.sel(year=[shares["year"].values[0], shares["year"].values[-1]]) * 100).round(1)
+    ends = sorted({int(shares["year"].values[0]), int(shares["year"].values[-1])})
+    frame = (shares.sel(year=ends) * 100).round(1)
     show_frame(frame.to_dataframe(name="share")["share"].unstack("year").reset_index().rename(columns=str),
                title="China's share of each stage's output by location (%)")
     if out is not None:

@@ -22,6 +22,9 @@ from reesim.market.problem import ClearingProblem, ClearingSolution
 
 Solver = Callable[..., ClearingSolution]
 U_NEW = 0.85  # utilisation of a new line at base margins (assumed)
+MIN_BASE_MARGIN = 0.05  # share of output value that a line running in 2024 earned at least (calibration)
+HIGH_USE = 0.9  # utilisation above which owners consider expanding
+MAX_COVER = 6.0  # most stock holders keep, as a multiple of their target (storage and finance limits)
 EPS_DEMAND = 1e-6  # t/month of a token demand that makes every node's price its import parity
 
 
@@ -74,7 +77,15 @@ class Engine:
         self.recovery = np.where(s.line_stage == 1, 1.0, 0.0)[None, :] * params["separation_recovery"][:, None] \
             + np.where(s.line_stage == 1, 0.0, 1.0)[None, :]  # (M, N)
         self.value0 = (s.outputs * s.price_base).sum(axis=1)[None, :] * self.recovery  # (M, N)
-        self.margin0 = self.value0 - (s.inputs * s.price_base).sum(axis=1)[None, :] - s.line_unit_cost[None, :]
+        input_cost0 = (s.inputs * s.price_base).sum(axis=1)[None, :]
+        # A line that ran in 2024 covered its cash cost at 2024 prices: where the dataset's (mostly assumed)
+        # unit cost says otherwise, the cost is calibrated down to leave a minimum margin. Lines not yet
+        # built keep the dataset's cost, so entrants face the real gap.
+        ceiling = self.value0 - input_cost0 - MIN_BASE_MARGIN * self.value0
+        ran = (s.line_base_output > 0)[None, :]
+        self.base_cost = np.where(ran, np.minimum(s.line_unit_cost[None, :], np.maximum(ceiling, 0.0)),
+                                  s.line_unit_cost[None, :])
+        self.margin0 = self.value0 - input_cost0 - self.base_cost
         balances = [balance_base_year(s, float(r)) for r in params["separation_recovery"]]
         self.x0 = balances[0].throughput  # throughput does not depend on recovery
         self.demand_scale = np.stack([b.demand_scale for b in balances])  # (M, P)
@@ -114,7 +125,14 @@ class Engine:
         self.pending_due = np.full((m, n_l), -1)
         self.outage_left = np.zeros((m, n_l))
         self.cumulative = np.broadcast_to(s.line_capacity * 12.0, (m, n_l)).copy()
-        self.unit_cost = np.broadcast_to(s.line_unit_cost, (m, n_l)).copy()
+        self.unit_cost = self.base_cost.copy()
+        # Magnet makers thrift the heavy rare earths (grain-boundary diffusion, redesign) as their price rises.
+        heavy = [i for i, name in enumerate(s.products) if name in ("metal:Dy", "metal:Tb")]
+        self.thrift = np.zeros_like(s.inputs, dtype=bool)
+        self.thrift[np.ix_(np.flatnonzero(s.line_stage == 3), heavy)] = True
+        self.thrift &= s.inputs > 0
+        self.inputs = np.broadcast_to(s.inputs, (m, n_l, n_p)).copy()  # (M, N, P), thrifting changes it
+        self.use_ema = np.broadcast_to(self.u0, (m, n_l)).copy()
 
     # -- capacity -------------------------------------------------------------------------------------------
     def available_capacity(self, t: int, w: MonthWedges) -> tuple[np.ndarray, np.ndarray]:
@@ -151,7 +169,7 @@ class Engine:
         s = self.s
         at_line = price[:, s.line_region, :]  # (M, N, P)
         value = (at_line * s.outputs[None]).sum(axis=2) * self.recovery
-        cost = (at_line * s.inputs[None]).sum(axis=2) + self.unit_cost + _bcast(w.cost_offset, (s.shape[3],))
+        cost = (at_line * self.inputs).sum(axis=2) + self.unit_cost + _bcast(w.cost_offset, (s.shape[3],))
         return value - cost
 
     # -- clearing -------------------------------------------------------------------------------------------
@@ -171,14 +189,15 @@ class Engine:
         a = np.zeros((m, n_p, n_r, k))
         slope, lo, hi = np.zeros_like(a), np.zeros_like(a), np.zeros_like(a)
         pe = np.maximum(self.price_exp, 1e-9).transpose(0, 2, 1)  # (M, P, R)
-        # Holders: net supply = available - desired closing stock S*(p) = T (1 + h - h p / pe), clipped to [0, 3T].
+        # Holders: net supply = available - desired closing stock S*(p) = T (1 + h - h p / pe), clipped to
+        # [0, MAX_COVER T]: they sell into spikes and, when prices fall below expectations, buy for stock.
         target = (_col(p["stock_cover_months"], 3) * self.throughput_base[None] * (1 + _col(p["precaution"], 3)
                   * self.risk)).transpose(0, 2, 1)
         h = _col(p["stock_price_response"], 3)
         av = avail.transpose(0, 2, 1)
         a[..., HOLDERS] = av - target * (1 + h)
         slope[..., HOLDERS] = target * h / pe
-        lo[..., HOLDERS] = av - 3 * target
+        lo[..., HOLDERS] = av - MAX_COVER * target
         hi[..., HOLDERS] = av
         flow = _bcast(w.stock_flow, (m, n_r, n_p)).transpose(0, 2, 1)
         flow = np.maximum(flow, -self.stockpile.transpose(0, 2, 1))  # cannot release more than is held
@@ -200,7 +219,7 @@ class Engine:
         # Plants' input purchases: throughput x(p_i) = cap clip(alpha - beta p_i, 0, 1), purchase = q x - stock.
         e_line, e_prod, e_reg, e_slot = lay.input_line, lay.input_product, lay.input_region, lay.input_slot
         margin_exp = self.line_margin(self.price_exp, w)  # (M, N)
-        q = s.inputs[e_line, e_prod][None, :]
+        q = self.inputs[:, e_line, e_prod]
         kappa = _col(p["utilisation_response"], 2)
         v0 = np.maximum(self.value0[:, e_line], 1e-9)
         pe_in = self.price_exp[:, e_reg, e_prod]
@@ -275,10 +294,10 @@ class Engine:
         np.add.at(purchases, (slice(None), e_reg, e_prod), bought)
         margin = self.line_margin(price, w)
         planned = np.minimum(cap * self.utilisation(margin), limit)
-        needs = s.inputs[None] > 0
-        limit = np.where(needs, self.input_stock / np.where(needs, s.inputs[None], 1.0), np.inf).min(axis=2)
+        needs = self.inputs > 0
+        limit = np.where(needs, self.input_stock / np.where(needs, self.inputs, 1.0), np.inf).min(axis=2)
         throughput = np.minimum(planned, limit)
-        self.input_stock = np.maximum(self.input_stock - throughput[:, :, None] * s.inputs[None], 0.0)
+        self.input_stock = np.maximum(self.input_stock - throughput[:, :, None] * self.inputs, 0.0)
         made = throughput[:, :, None] * s.outputs[None] * self.recovery[:, :, None]  # (M, N, P)
         production = np.zeros((m, n_r, n_p))
         np.add.at(production, (slice(None), s.line_region), made)
@@ -298,11 +317,16 @@ class Engine:
                           stockpile=self.stockpile.copy(), throughput=throughput, capacity=cap, margin=margin)
 
     def _update_expectations(self, price: np.ndarray) -> None:
+        s = self.s
         lam = _col(self.p["expectation_speed"], 3)
         surprise = np.maximum(price / np.maximum(self.price_exp, 1e-9) - 1.0, 0.0)
         self.risk += 0.2 * (surprise - self.risk)
         self.price_exp += lam * (price - self.price_exp)
         self.price_smooth += (price - self.price_smooth) / _col(self.p["substitution_months"], 3)
+        # Long-run recipe response: heavy-RE content per tonne of magnet follows the smoothed price.
+        relative = self.price_smooth[:, s.line_region, :] / s.price_base[None, None, :]  # (M, N, P)
+        factor = np.clip(relative, 1e-3, None) ** (-_col(self.p["elasticity_long"], 3))
+        self.inputs = np.where(self.thrift[None], s.inputs[None] * np.minimum(factor, 1.5), s.inputs[None])
 
     def _update_capacity(self, t: int, margin: np.ndarray, throughput: np.ndarray, cap: np.ndarray) -> None:
         s, p = self.s, self.p
@@ -312,18 +336,20 @@ class Engine:
         losing = (self.margin_ema < 0) & (cap > 0) & ~chinese[None, :]
         self.loss_months = np.where(losing, self.loss_months + 1, 0.0)
         self.closed |= self.loss_months >= _col(p["closure_months"], 2)
-        if t % 12 == 11:  # yearly investment review
-            relative = self.margin_ema / np.maximum(self.value0, 1e-9)
-            expand = (relative > _col(p["investment_hurdle"], 2)) & (cap > 0) & (self.pending_due < t) & ~self.closed
+        self.use_ema += (np.divide(throughput, cap, out=np.zeros_like(cap), where=cap > 0) - self.use_ema) / 12.0
+        if t % 12 == 11:  # yearly review: expand a line that runs near capacity and earns above-normal margins
+            excess = (self.margin_ema - np.maximum(self.margin0, 0.0)) / np.maximum(self.value0, 1e-9)
+            expand = ((excess > _col(p["investment_hurdle"], 2)) & (self.use_ema > HIGH_USE) & (cap > 0)
+                      & ~self.closed)
             lead = self.lags_lead()[:, s.line_stage]
-            self.pending = np.where(expand, _col(p["expansion_share"], 2) * (s.line_capacity[None, :] + self.added),
-                                    self.pending)
+            step_up = _col(p["expansion_share"], 2) * (s.line_capacity[None, :] + self.added)
+            self.pending = np.where(expand, self.pending + step_up, self.pending)  # a later decision delays earlier ones
             self.pending_due = np.where(expand, t + np.rint(lead).astype(int), self.pending_due)
         self.cumulative += throughput
         exponent = np.log2(1.0 - _col(p["learning_rate"], 2))
         base = np.maximum(s.line_capacity * 12.0, 1e-9)[None, :]
-        learned = s.line_unit_cost[None, :] * (np.maximum(self.cumulative, base) / base) ** exponent
-        self.unit_cost = np.where(s.line_entrant[None, :], learned, s.line_unit_cost[None, :])
+        learned = self.base_cost * (np.maximum(self.cumulative, base) / base) ** exponent
+        self.unit_cost = np.where(s.line_entrant[None, :], learned, self.base_cost)
 
     def lags_lead(self) -> np.ndarray:
         return np.stack([self.p[f"lead_{st}"] for st in ("mining", "separation", "metal", "magnet")], axis=1)

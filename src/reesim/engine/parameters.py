@@ -52,7 +52,7 @@ PARAMETERS: dict[str, Parameter] = {
         description="Input stock that plants keep beyond the current month's needs, in months of use.",
         basis="assumed"),
     "stock_price_response": Parameter(
-        default=0.5, unit="-", lower=0.0, upper=5.0,
+        default=2.0, unit="-", lower=0.0, upper=5.0,
         description="Relative cut in desired stocks per 100% of price above its expected level.",
         basis="assumed: holders sell into spikes and buy on dips"),
     "precaution": Parameter(
@@ -95,9 +95,10 @@ PARAMETERS: dict[str, Parameter] = {
                             description="Months from buying metal to selling magnets.",
                             basis="assumed: sintering, machining and coating"),
     "quota_growth": Parameter(
-        default=0.05, unit="1/yr", lower=-0.5, upper=0.5,
+        default=0.07, unit="1/yr", lower=-0.5, upper=0.5,
         description="Yearly growth of China's mining and separation quotas from their 2024 levels.",
-        basis="facts.md C1: +21.4% in 2023 and +5.9% in 2024; assumed 5%/yr"),
+        basis="facts.md C1: +21.4% in 2023 and +5.9% in 2024; assumed 7%/yr, near the 7.5-8.7%/yr growth "
+              "of NdFeB demand (Adamas), so the baseline quota follows demand"),
     "price_ceiling_multiple": Parameter(
         default=20.0, unit="-", lower=1.5, upper=1000.0,
         description="Price (as a multiple of the base price) at which remaining demand goes unserved.",
@@ -108,7 +109,8 @@ PARAMETERS: dict[str, Parameter] = {
         basis="assumed; facts.md F: projects slip by years (Arafura 18+ years before FID)"),
     "investment_hurdle": Parameter(
         default=0.25, unit="-", lower=0.0, upper=5.0,
-        description="Trailing margin, relative to output value, above which a plant's owner expands it.",
+        description="Trailing margin above the base-year margin, relative to output value, at which an owner "
+                    "expands a plant that runs above 90% of capacity.",
         basis="assumed"),
     "expansion_share": Parameter(
         default=0.2, unit="-", lower=0.0, upper=2.0,
