@@ -126,6 +126,9 @@ class Engine:
         self.outage_left = np.zeros((m, n_l))
         self.cumulative = np.broadcast_to(s.line_capacity * 12.0, (m, n_l)).copy()
         self.unit_cost = self.base_cost.copy()
+        # Mines respond little to prices in the short run (facts.md F: ex-China short-run supply about 0).
+        self.kappa = np.where(s.line_stage[None, :] == 0, params["mine_response"][:, None],
+                              params["utilisation_response"][:, None])  # (M, N)
         # Magnet makers thrift the heavy rare earths (grain-boundary diffusion, redesign) as their price rises.
         heavy = [i for i, name in enumerate(s.products) if name in ("metal:Dy", "metal:Tb")]
         self.thrift = np.zeros_like(s.inputs, dtype=bool)
@@ -161,7 +164,7 @@ class Engine:
 
     def utilisation(self, margin: np.ndarray) -> np.ndarray:
         """Utilisation follows the margin relative to its base-year level (base margin gives base output)."""
-        kappa = _col(self.p["utilisation_response"], 2)
+        kappa = self.kappa
         return np.clip(self.u0 + kappa * (margin - self.margin0) / np.maximum(self.value0, 1e-9), 0.0, 1.0)
 
     def line_margin(self, price: np.ndarray, w: MonthWedges) -> np.ndarray:
@@ -220,7 +223,7 @@ class Engine:
         e_line, e_prod, e_reg, e_slot = lay.input_line, lay.input_product, lay.input_region, lay.input_slot
         margin_exp = self.line_margin(self.price_exp, w)  # (M, N)
         q = self.inputs[:, e_line, e_prod]
-        kappa = _col(p["utilisation_response"], 2)
+        kappa = self.kappa[:, e_line]
         v0 = np.maximum(self.value0[:, e_line], 1e-9)
         pe_in = self.price_exp[:, e_reg, e_prod]
         alpha = self.u0[e_line] + kappa * (margin_exp[:, e_line] + q * pe_in - self.margin0[:, e_line]) / v0

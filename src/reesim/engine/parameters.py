@@ -67,6 +67,10 @@ PARAMETERS: dict[str, Parameter] = {
         default=1.0, unit="-", lower=0.0, upper=10.0,
         description="Change in a plant's utilisation per unit change of its margin relative to output value.",
         basis="assumed: calibrated so base-year margins give base-year utilisation"),
+    "mine_response": Parameter(
+        default=0.2, unit="-", lower=0.0, upper=10.0,
+        description="Change in a mine's utilisation per unit change of its margin relative to output value.",
+        basis="facts.md F: ex-China short-run supply about 0; mines run on fixed costs and contracts"),
     "separation_recovery": Parameter(
         default=0.95, unit="-", lower=0.5, upper=1.0,
         description="Share of the REO fed to a separation plant recovered as saleable oxides.",
