@@ -22,7 +22,7 @@ from reesim.market.problem import ClearingProblem, ClearingSolution
 
 Solver = Callable[..., ClearingSolution]
 U_NEW = 0.85  # utilisation of a new line at base margins (assumed)
-MIN_BASE_MARGIN = 0.05  # share of output value that a line running in 2024 earned at least (calibration)
+MIN_BASE_MARGIN = 0.10  # share of output value that a line running in 2024 earned at least (calibration)
 HIGH_USE = 0.9  # utilisation above which owners consider expanding
 MAX_COVER = 6.0  # most stock holders keep, as a multiple of their target (storage and finance limits)
 EPS_DEMAND = 1e-6  # t/month of a token demand that makes every node's price its import parity
@@ -81,7 +81,10 @@ class Engine:
         # A line that ran in 2024 covered its cash cost at 2024 prices: where the dataset's (mostly assumed)
         # unit cost says otherwise, the cost is calibrated down to leave a minimum margin. Lines not yet
         # built keep the dataset's cost, so entrants face the real gap.
-        ceiling = self.value0 - input_cost0 - MIN_BASE_MARGIN * self.value0
+        # At export parity a seller nets the base price less transport, so the calibration leaves room for it.
+        freight = np.array([params[f"transport_{st}"] for st in ("concentrate", "oxide", "metal", "magnet")]).T
+        shipping = (s.outputs[None] * freight[:, s.product_stage][:, None, :]).sum(axis=2) * self.recovery
+        ceiling = self.value0 - input_cost0 - shipping - MIN_BASE_MARGIN * self.value0
         ran = (s.line_base_output > 0)[None, :]
         self.base_cost = np.where(ran, np.minimum(s.line_unit_cost[None, :], np.maximum(ceiling, 0.0)),
                                   s.line_unit_cost[None, :])
