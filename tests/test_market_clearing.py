@@ -33,10 +33,6 @@ def two_region(t: float = 0.0, m: float = 0.0, cap: float = np.inf, floor=(0.0, 
                            np.array([floor], float), np.array([ceiling], float))
 
 
-def net_supply(problem: ClearingProblem, price: np.ndarray) -> np.ndarray:
-    return np.clip(problem.a + problem.slope * price[..., None], problem.lo, problem.hi).sum(axis=-1)
-
-
 def assert_equilibrium(problem: ClearingProblem, sol: ClearingSolution) -> None:
     """Balances to 1e-9 of throughput, flows within [0, cap], rent only at caps, no NaN."""
     for name in ("price", "flow", "rent", "floor_take", "ceiling_fill"):

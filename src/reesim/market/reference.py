@@ -105,9 +105,9 @@ def _solve_row(highs: highspy.Highs, problem: ClearingProblem, b: int,
             return np.full_like(price, np.nan), np.full(row.model.lp_.num_col_, np.nan), False
         solution = highs.getSolution()
         new_price = np.asarray(solution.row_dual)  # HiGHS: +1 per unit of row activity, i.e. the price
-        moved = np.abs(new_price - price).max(initial=0.0) <= _RTOL * max(1.0, np.abs(new_price).max())
+        settled = np.abs(new_price - price).max(initial=0.0) <= _RTOL * max(1.0, np.abs(new_price).max())
         price = new_price
-        if moved and (step > 0 or not markup.any()):
+        if settled and (step > 0 or not markup.any()):
             return price, np.asarray(solution.col_value), True
     return price, np.asarray(solution.col_value), False
 
