@@ -47,7 +47,7 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
 
 
 def assemble_results(scenario: Scenario, world: World, structure: Structure, params: dict[str, np.ndarray],
-                     months: pd.PeriodIndex, kept: dict[str, list[np.ndarray]]) -> Results:
+                     months: pd.PeriodIndex, kept: dict[str, list[np.ndarray]], calibration: dict) -> Results:
     """Stack the recorded months into a Dataset with coordinates, units and a manifest."""
     fac = world["facilities"].set_index("facility").loc[list(structure.facilities)]
     elements = world["products"].set_index("product")["element"]
@@ -85,7 +85,8 @@ def assemble_results(scenario: Scenario, world: World, structure: Structure, par
         "members": scenario.members,
     }
     ds = xr.Dataset(data_vars, coords=coords, attrs={"title": f"reesim run: {scenario.name}",
-                                                     "manifest": json.dumps(manifest, sort_keys=True)})
+                                                     "manifest": json.dumps(manifest, sort_keys=True),
+                                                     "calibration": json.dumps(calibration, sort_keys=True)})
     return Results(ds)
 
 

@@ -53,7 +53,9 @@ def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: Wedg
             _record(kept, step, structure.line_facility, len(structure.facilities), structure)
         if progress is not None:
             progress(t + 1, len(months))
-    return assemble_results(scenario, world, structure, params, months[first:], kept)
+    calibration = {"demand_scale": dict(zip(structure.products, engine.demand_scale.mean(axis=0).round(4).tolist())),
+                   "unabsorbed_t_per_month": dict(zip(structure.products, engine.unabsorbed.round(1).tolist()))}
+    return assemble_results(scenario, world, structure, params, months[first:], kept, calibration)
 
 
 def _record(kept: dict[str, list[np.ndarray]], step: StepResult, line_facility: np.ndarray, n_fac: int,
