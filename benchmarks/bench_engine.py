@@ -1,10 +1,12 @@
 """Benchmark: member-steps per second of the batched engine against the reference-solver path.
 
-Runs the default world monthly from 2024 with the batched fast clearing for an ensemble, and the same
-engine with the HiGHS reference clearing on a few members and months, then prints both rates and their
-ratio (same machine, same run). Not a test: speed is measured here, never asserted in the test suite.
+Runs the default world monthly from 2024 with the batched fast clearing for an ensemble and prints
+member-steps per second. With --reference it also runs the same engine with the HiGHS reference clearing
+on a few members and months and prints the ratio (same machine, same run). Known limitation: the HiGHS
+reference does not yet solve the engine's full-size problems (non-optimal status), see the project notes.
+Not a test: speed is measured here, never asserted in the test suite.
 
-    python benchmarks/bench_engine.py [--members 1000] [--end 2035-12] [--reference-members 2]
+    python benchmarks/bench_engine.py [--members 1000] [--end 2035-12] [--reference]
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--end", default="2035-12")
-    parser.add_argument("--reference-members", type=int, default=2)
+    parser.add_argument("--reference", action="store_true", help="also time the HiGHS reference path")
+    parser.add_argument("--reference-members", type=int, default=1)
     parser.add_argument("--reference-end", default="2024-03")
     args = parser.parse_args()
     world = load_world()
@@ -42,7 +45,6 @@ def main() -> None:
         return solve_reference(problem)
 
     ref, ref_s = rate(args.reference_members, args.reference_end, reference, world)
-    print(f"batched engine : {args.members} members to {args.end}: {fast_s:.1f} s, {fast:,.0f} member-steps/s")
     print(f"reference path : {args.reference_members} members to {args.reference_end}: {ref_s:.1f} s, "
           f"{ref:,.1f} member-steps/s")
     print(f"ratio (batched / reference, per member-step): {fast / ref:,.0f}x")

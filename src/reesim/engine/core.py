@@ -211,8 +211,8 @@ class Engine:
         ceiling = _bcast(w.price_ceiling, (m, n_r, n_p)).transpose(0, 2, 1)
         default_ceiling = _col(p["price_ceiling_multiple"], 3) * s.price_base[None, :, None]
         ceiling = np.where(np.isnan(ceiling), default_ceiling, ceiling)
-        a[..., EPSILON], slope[..., EPSILON] = -EPS_DEMAND, EPS_DEMAND / ceiling
-        lo[..., EPSILON] = -EPS_DEMAND
+        # A fixed token demand: a node with nothing else imports it, so its price is its import parity.
+        a[..., EPSILON], lo[..., EPSILON], hi[..., EPSILON] = -EPS_DEMAND, -EPS_DEMAND, -EPS_DEMAND
         # Final demand by sector: D = Dref (1 + e - e p / pe), clipped to [0, Dref (1 + e)].
         eps = _col(p["elasticity_short"], 3)
         dref = d_ref.transpose(0, 3, 1, 2)  # (M, P, R, S)
