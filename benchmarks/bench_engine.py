@@ -41,6 +41,11 @@ def main() -> None:
     world = load_world()
     rate(2, "2024-02", solve_fast, world)  # compile and warm up
     fast, fast_s = rate(args.members, args.end, solve_fast, world)
+    print(f"batched engine : {args.members} members to {args.end}: {fast_s:.1f} s, {fast:,.0f} member-steps/s",
+          flush=True)
+    if not args.reference:
+        return
+
     def reference(problem, warm_price=None):  # noqa: ANN001, ANN202 - the reference path takes no warm start
         return solve_reference(problem)
 
