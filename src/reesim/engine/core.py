@@ -33,6 +33,11 @@ def _col(values: np.ndarray, ndim: int) -> np.ndarray:
     return values.reshape((-1,) + (1,) * (ndim - 1))
 
 
+def _by_stage(params: dict[str, np.ndarray], prefix: str) -> np.ndarray:
+    """Per-member values of a stage parameter family (e.g. lag_mining ... lag_magnet) as (M, 4)."""
+    return np.stack([params[f"{prefix}_{st}"] for st in ("mining", "separation", "metal", "magnet")], axis=1)
+
+
 def _bcast(value: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=float), shape)
 
@@ -65,8 +70,8 @@ class Engine:
         self.s, self.p, self.wedges, self.solver = structure, params, wedges, solver
         self.layout: PieceLayout = build_layout(structure)
         m = len(rngs)
-        n_r, n_p, n_s, n_l = structure.shape
-        self.m, self.horizon = m, horizon
+        n_r, n_p, _, n_l = structure.shape
+        self.m = m
         # Per-member draws (one RNG owner per member, drawn in a fixed order).
         delay_max = params["project_delay_max"]
         self.delay = np.stack([rng.uniform(0.0, 1.0, n_l) for rng in rngs]) * delay_max[:, None]
@@ -82,8 +87,9 @@ class Engine:
         # unit cost says otherwise, the cost is calibrated down to leave a minimum margin. Lines not yet
         # built keep the dataset's cost, so entrants face the real gap.
         # At export parity a seller nets the base price less transport, so the calibration leaves room for it.
-        freight = np.array([params[f"transport_{st}"] for st in ("concentrate", "oxide", "metal", "magnet")]).T
-        shipping = (s.outputs[None] * freight[:, s.product_stage][:, None, :]).sum(axis=2) * self.recovery
+        # Per-member transport cost by product kind (concentrate, oxide, metal, magnet), USD/kg: (M, 4).
+        self.freight = np.array([params[f"transport_{st}"] for st in ("concentrate", "oxide", "metal", "magnet")]).T
+        shipping = (s.outputs[None] * self.freight[:, s.product_stage][:, None, :]).sum(axis=2) * self.recovery
         ceiling = self.value0 - input_cost0 - shipping - MIN_BASE_MARGIN * self.value0
         ran = (s.line_base_output > 0)[None, :]
         self.base_cost = np.where(ran, np.minimum(s.line_unit_cost[None, :], np.maximum(ceiling, 0.0)),
@@ -112,8 +118,7 @@ class Engine:
         self.risk = np.zeros((m, n_r, n_p))
         self.stockpile = np.zeros((m, n_r, n_p))
         self.input_stock = (params["input_cover_months"][:, None, None] * self.x0[None, :, None] * s.inputs[None]).copy()
-        self.lags = np.stack([params[f"lag_{st}"] for st in ("mining", "separation", "metal", "magnet")], axis=1)
-        self.line_lag = np.rint(self.lags[:, s.line_stage]).astype(int)  # (M, N)
+        self.line_lag = np.rint(_by_stage(params, "lag")[:, s.line_stage]).astype(int)  # (M, N)
         self.ring = int(self.line_lag.max()) + 1
         # Deliveries already in flight: base-year output of the last `lag` months arrives in months 0..lag-1.
         self.pipeline = np.zeros((self.ring, m, n_r, n_p))
@@ -238,8 +243,7 @@ class Engine:
         a[:, e_prod, e_reg, e_slot] = held - q * c * alpha
         slope[:, e_prod, e_reg, e_slot] = q * c * beta
         lo[:, e_prod, e_reg, e_slot] = np.minimum(0.0, held - q * most)
-        transport = np.array([p[f"transport_{st}"] for st in ("concentrate", "oxide", "metal", "magnet")]).T
-        route_cost = transport[:, s.product_stage][:, :, None, None] * (1 - np.eye(n_r))[None, None]
+        route_cost = self.freight[:, s.product_stage][:, :, None, None] * (1 - np.eye(n_r))[None, None]
         route_cost = route_cost + _bcast(w.unit_wedge, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2)
         problem = ClearingProblem(
             a=a.reshape(m * n_p, n_r, k), slope=slope.reshape(m * n_p, n_r, k),
@@ -347,7 +351,7 @@ class Engine:
             excess = (self.margin_ema - np.maximum(self.margin0, 0.0)) / np.maximum(self.value0, 1e-9)
             expand = ((excess > _col(p["investment_hurdle"], 2)) & (self.use_ema > HIGH_USE) & (cap > 0)
                       & ~self.closed)
-            lead = self.lags_lead()[:, s.line_stage]
+            lead = _by_stage(p, "lead")[:, s.line_stage]
             step_up = _col(p["expansion_share"], 2) * (s.line_capacity[None, :] + self.added)
             self.pending = np.where(expand, self.pending + step_up, self.pending)  # a later decision delays earlier ones
             self.pending_due = np.where(expand, t + np.rint(lead).astype(int), self.pending_due)
@@ -356,6 +360,3 @@ class Engine:
         base = np.maximum(s.line_capacity * 12.0, 1e-9)[None, :]
         learned = self.base_cost * (np.maximum(self.cumulative, base) / base) ** exponent
         self.unit_cost = np.where(s.line_entrant[None, :], learned, self.base_cost)
-
-    def lags_lead(self) -> np.ndarray:
-        return np.stack([self.p[f"lead_{st}"] for st in ("mining", "separation", "metal", "magnet")], axis=1)
