@@ -20,6 +20,15 @@ def _edit(path: Path, column: str, row: int, value: str) -> None:
     df.to_csv(path, index=False, lineterminator="\n")
 
 
+def _row(path: Path, **match: str) -> int:
+    """Index of the first row of a CSV whose columns equal the given values."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    hit = pd.Series(True, index=df.index)
+    for column, value in match.items():
+        hit &= df[column] == value
+    return int(df.index[hit][0])
+
+
 def _problems(folder: Path, check: bool = True) -> list[str]:
     with pytest.raises(DatasetError) as info:
         load_world(folder, check=check)
@@ -51,8 +60,7 @@ def test_unknown_source_id_is_refused(world_copy):
 
 
 def test_assumption_without_reasoning_is_refused(world_copy):
-    df = pd.read_csv(world_copy / "recipes.csv", dtype=str, keep_default_na=False)
-    row = int(df.index[df["status"] == "assumed"][0])
+    row = _row(world_copy / "recipes.csv", status="assumed")
     _edit(world_copy / "recipes.csv", "note", row, "")
     assert any("gives no reasoning" in p for p in _problems(world_copy))
 
@@ -81,16 +89,14 @@ def test_duplicate_key(world_copy):
 
 
 def test_composition_not_summing_to_one_fails_its_check(world_copy):
-    df = pd.read_csv(world_copy / "compositions.csv", dtype=str, keep_default_na=False)
-    row = int(df.index[(df["deposit_type"] == "ionic_clay_heavy") & (df["element"] == "Y")][0])
+    row = _row(world_copy / "compositions.csv", deposit_type="ionic_clay_heavy", element="Y")
     _edit(world_copy / "compositions.csv", "share", row, "0.5")
     problems = _problems(world_copy)
     assert any("compositions.csv [deposit_type=ionic_clay_heavy]" in p and "sum to" in p for p in problems)
 
 
 def test_quota_mismatch_and_usgs_mismatch_fail(world_copy):
-    df = pd.read_csv(world_copy / "facilities.csv", dtype=str, keep_default_na=False)
-    row = int(df.index[df["facility"] == "CHN_BAYAN_OBO"][0])
+    row = _row(world_copy / "facilities.csv", facility="CHN_BAYAN_OBO")
     _edit(world_copy / "facilities.csv", "output_2024", row, "150000")
     world = load_world(world_copy, check=False)
     failed = {r.name for r in run_checks(world) if not r.ok}
@@ -116,8 +122,7 @@ def test_feed_split_is_parsed_and_bad_split_refused(world_copy):
 
     assert parse_feed("a:0.7|b:0.3") == {"a": 0.7, "b": 0.3}
     assert parse_feed("ionic_clay_heavy") == {"ionic_clay_heavy": 1.0}
-    df = pd.read_csv(world_copy / "facilities.csv", dtype=str, keep_default_na=False)
-    row = int(df.index[df["facility"] == "CHN_SEP_IMPORTED"][0])
+    row = _row(world_copy / "facilities.csv", facility="CHN_SEP_IMPORTED")
     _edit(world_copy / "facilities.csv", "feed", row, "carbonatite_bastnaesite:0.7|mineral_sand_monazite:0.4")
     problems = _problems(world_copy)
     assert any("facility=CHN_SEP_IMPORTED" in p and "sum to 1" in p for p in problems)

@@ -18,6 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from reesim._version import __version__
+from reesim.engine.structure import STAGES
 
 if TYPE_CHECKING:  # pragma: no cover
     from reesim.engine.structure import Structure
@@ -62,7 +63,7 @@ def assemble_results(scenario: Scenario, world: World, structure: Structure, par
         "facility": list(structure.facilities),
         "parameter": sorted(params),
         "alignment": ("region", list(structure.alignment)),
-        "stage": ("product", [("mining", "separation", "metal", "magnet")[i] for i in structure.product_stage]),
+        "stage": ("product", [STAGES[i] for i in structure.product_stage]),
         "element": ("product", [elements[p] for p in structure.products]),
         "facility_region": ("facility", list(fac["region"])),
         "facility_controller": ("facility", list(fac["controller"])),

@@ -16,7 +16,7 @@ import numpy as np
 
 from reesim.engine.calibration import balance_base_year
 from reesim.engine.layout import EPSILON, HOLDERS, STOCKPILE, PieceLayout, build_layout
-from reesim.engine.structure import Structure
+from reesim.engine.structure import STAGES, Structure
 from reesim.engine.wedges import MonthWedges, WedgeSchedule
 from reesim.market.problem import ClearingProblem, ClearingSolution
 
@@ -35,7 +35,7 @@ def _col(values: np.ndarray, ndim: int) -> np.ndarray:
 
 def _by_stage(params: dict[str, np.ndarray], prefix: str) -> np.ndarray:
     """Per-member values of a stage parameter family (e.g. lag_mining ... lag_magnet) as (M, 4)."""
-    return np.stack([params[f"{prefix}_{st}"] for st in ("mining", "separation", "metal", "magnet")], axis=1)
+    return np.stack([params[f"{prefix}_{st}"] for st in STAGES], axis=1)
 
 
 def _bcast(value: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:

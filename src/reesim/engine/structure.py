@@ -58,10 +58,8 @@ class Structure:
         return len(self.regions), len(self.products), len(self.sectors), len(self.line_facility)
 
 
-def _lines(world: World) -> pd.DataFrame:
-    """One row per line: facilities, with multi-feed separation plants split by feed share."""
-    fac = world["facilities"]
-    fac = fac[fac["process"] != "cracking"].reset_index(drop=True)
+def _lines(fac: pd.DataFrame) -> pd.DataFrame:
+    """One row per line: the modelled facilities, with multi-feed separation plants split by feed share."""
     rows = []
     for i, row in fac.iterrows():
         if row["process"] == "separation":
@@ -76,7 +74,8 @@ def build_structure(world: World) -> Structure:
     """Compile the world's tables into arrays, keeping only products that are traded in the engine."""
     regions = list(world["regions"]["region"])
     rix = {r: i for i, r in enumerate(regions)}
-    lines = _lines(world)
+    modelled = world["facilities"].query("process != 'cracking'").reset_index(drop=True)
+    lines = _lines(modelled)
     comp = world.composition()
     recipes = world["recipes"]
     demand = world["demand"]
@@ -131,9 +130,9 @@ def build_structure(world: World) -> Structure:
         products=tuple(products),
         product_stage=np.array([STAGES.index(stage_of[p]) for p in products]),
         sectors=tuple(sectors),
-        facilities=tuple(world["facilities"].query("process != 'cracking'")["facility"]),
-        facility_region=np.array([rix[r] for r in world["facilities"].query("process != 'cracking'")["region"]]),
-        facility_controller=np.array([rix[r] for r in world["facilities"].query("process != 'cracking'")["controller"]]),
+        facilities=tuple(modelled["facility"]),
+        facility_region=np.array([rix[r] for r in modelled["region"]]),
+        facility_controller=np.array([rix[r] for r in modelled["controller"]]),
         line_facility=lines["facility_index"].to_numpy(int),
         line_region=np.array([rix[r] for r in lines["region"]]),
         line_stage=np.array([STAGES.index(s) for s in lines["stage"]]),

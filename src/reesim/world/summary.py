@@ -9,14 +9,18 @@ from reesim.world.world import World
 STAGE_ORDER = ("mining", "separation", "metal", "magnet")
 
 
+def _counted(fac: pd.DataFrame) -> pd.DataFrame:
+    """Facilities whose output counts at their stage: at mining, mines only (no crackers, no scrap)."""
+    return fac[~((fac["stage"] == "mining") & (fac["process"] != "mine"))]
+
+
 def stage_shares(world: World, holder: str = "CHN") -> pd.DataFrame:
     """Base-year output by stage and the share of one region by location and by controller.
 
     Mining counts mines only (crackers re-process mine output, scrap is not mined); each stage is in its own unit
     (t REO, t REO, t metal, t magnet), so shares compare within a stage, never across.
     """
-    fac = world.tables["facilities"]
-    fac = fac[~((fac["stage"] == "mining") & (fac["process"] != "mine"))]
+    fac = _counted(world.tables["facilities"])
     rows = []
     for stage in STAGE_ORDER:
         part = fac[fac["stage"] == stage]
@@ -30,7 +34,7 @@ def stage_shares(world: World, holder: str = "CHN") -> pd.DataFrame:
 
 def output_by_region(world: World, stage: str) -> pd.DataFrame:
     """Base-year output and capacity of one stage by region, largest first."""
-    fac = world.tables["facilities"]
-    fac = fac[(fac["stage"] == stage) & ~((fac["stage"] == "mining") & (fac["process"] != "mine"))]
+    fac = _counted(world.tables["facilities"])
+    fac = fac[fac["stage"] == stage]
     grouped = fac.groupby("region")[["output_2024", "capacity"]].sum()
     return grouped.sort_values("output_2024", ascending=False).reset_index()
