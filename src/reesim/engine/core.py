@@ -60,6 +60,7 @@ class StepResult:
     throughput: np.ndarray  # (M, N) line throughput
     capacity: np.ndarray  # (M, N) available capacity
     margin: np.ndarray  # (M, N) USD/kg of throughput at this month's prices
+    expansion: np.ndarray  # (M, N) t/month of capacity that owners decided to add this month
 
 
 class Engine:
@@ -144,12 +145,15 @@ class Engine:
         self.thrift &= s.inputs > 0
         self.inputs = np.broadcast_to(s.inputs, (m, n_l, n_p)).copy()  # (M, N, P), thrifting changes it
         self.use_ema = np.broadcast_to(self.u0, (m, n_l)).copy()
+        self.expansion = np.zeros((m, n_l))
+        self.yield_factor = np.ones((m, n_l))
+        self.last: StepResult | None = None  # what the wedge schedule observes at the next step
 
     # -- capacity -------------------------------------------------------------------------------------------
     def available_capacity(self, t: int, w: MonthWedges) -> tuple[np.ndarray, np.ndarray]:
         """Physical capacity available this month (M, N) and the quota limit on throughput (inf if none)."""
-        s, p = self.s, self.p
-        since = t - (s.line_start[None, :] + self.delay)
+        s, p, m_ = self.s, self.p, self.m
+        since = t - (s.line_start[None, :] + self.delay + _bcast(w.start_delay, (m_, s.shape[3])))
         ramp = np.where(since >= 0, np.minimum(1.0, (since + 1) / np.maximum(s.line_ramp[None, :], 1)), 0.0)
         starts = self.outage_draw[:, t, :] < _col(p["outage_probability"], 2)
         self.outage_left = np.where((self.outage_left <= 0) & starts, _col(p["outage_months"], 2), self.outage_left)
@@ -165,7 +169,9 @@ class Engine:
             held = s.line_quota == kind
             if held.any():  # a quota below the balanced base year is lifted to it (see calibration)
                 base = max(s.quota_base[kind - 1], self.x0[held].sum())
-                quota = base * (1.0 + self.p["quota_growth"]) ** (t / 12.0)
+                path = base * (1.0 + self.p["quota_growth"]) ** (t / 12.0)
+                fixed = _bcast(w.quota, (m_, 2))[:, kind - 1] / 12.0  # a policy's quota, t/yr -> t/month
+                quota = np.where(np.isnan(fixed), path, fixed) * _bcast(w.quota_scale, (m_, 2))[:, kind - 1]
                 share = self.x0[held] / self.x0[held].sum()
                 limit[:, held] = quota[:, None] * share[None, :]
         return cap, limit
@@ -179,18 +185,19 @@ class Engine:
         """Margin per t of throughput at regional prices (M, R, P), USD/kg."""
         s = self.s
         at_line = price[:, s.line_region, :]  # (M, N, P)
-        value = (at_line * s.outputs[None]).sum(axis=2) * self.recovery
+        value = (at_line * s.outputs[None]).sum(axis=2) * self.recovery * self.yield_factor
         cost = (at_line * self.inputs).sum(axis=2) + self.unit_cost + _bcast(w.cost_offset, (s.shape[3],))
         return value - cost
 
     # -- clearing -------------------------------------------------------------------------------------------
-    def demand_reference(self, t: int) -> np.ndarray:
+    def demand_reference(self, t: int, w: MonthWedges) -> np.ndarray:
         """Final demand at the expected price before the short-run response: (M, R, S, P) t/month."""
         s, p = self.s, self.p
         growth = (1.0 + s.demand_growth[None] * _col(p["growth_scale"], 4)) ** (t / 12.0)
         long_gap = np.maximum(p["elasticity_long"] - p["elasticity_short"], 0.0)
         substitution = (self.price_smooth / s.price_base[None, None, :]) ** (-_col(long_gap, 3))
-        return self.demand_base * growth * substitution[:, :, None, :]
+        factor = _bcast(w.demand_factor, (self.m,) + s.demand_base.shape)
+        return self.demand_base * growth * substitution[:, :, None, :] * factor
 
     def build_problem(self, t: int, w: MonthWedges, avail: np.ndarray, cap: np.ndarray, limit: np.ndarray,
                       d_ref: np.ndarray) -> tuple[ClearingProblem, dict[str, np.ndarray]]:
@@ -265,12 +272,13 @@ class Engine:
     def step(self, t: int, warm_price: np.ndarray | None = None) -> StepResult:
         s, p, lay = self.s, self.p, self.layout
         m, (n_r, n_p, n_s, n_l) = self.m, s.shape
-        w = self.wedges(t)
+        w = self.wedges(t, self.last)
+        self.yield_factor = _bcast(w.yield_factor, (m, n_l))
         cap, limit = self.available_capacity(t, w)
         arrivals = self.pipeline[t % self.ring].copy()
         self.pipeline[t % self.ring] = 0.0
         avail = self.stock + arrivals
-        d_ref = self.demand_reference(t)
+        d_ref = self.demand_reference(t, w)
         problem, extra = self.build_problem(t, w, avail, cap, limit, d_ref)
         sol = self.solver(problem, warm_price=warm_price)
         price_bp = sol.price  # (M*P, R)
@@ -308,7 +316,7 @@ class Engine:
         limit = np.where(needs, self.input_stock / np.where(needs, self.inputs, 1.0), np.inf).min(axis=2)
         throughput = np.minimum(planned, limit)
         self.input_stock = np.maximum(self.input_stock - throughput[:, :, None] * self.inputs, 0.0)
-        made = throughput[:, :, None] * s.outputs[None] * self.recovery[:, :, None]  # (M, N, P)
+        made = throughput[:, :, None] * s.outputs[None] * (self.recovery * self.yield_factor)[:, :, None]  # (M, N, P)
         production = np.zeros((m, n_r, n_p))
         np.add.at(production, (slice(None), s.line_region), made)
         for lag in np.unique(self.line_lag):
@@ -319,12 +327,14 @@ class Engine:
             else:
                 self.pipeline[(t + int(lag)) % self.ring] += out
         self._update_expectations(price)
-        self._update_capacity(t, margin, throughput, cap)
+        self._update_capacity(t, margin, throughput, cap, w)
         trade = sol.flow.reshape(m, n_p, n_r, n_r)
-        return StepResult(price=price, production=production, consumption=consumption, purchases=purchases,
-                          inventory=self.stock.copy(), arrivals=arrivals, trade=trade,
-                          rent=sol.rent.reshape(m, n_p, n_r, n_r), shortfall=shortfall, disposal=disposal,
-                          stockpile=self.stockpile.copy(), throughput=throughput, capacity=cap, margin=margin)
+        self.last = StepResult(price=price, production=production, consumption=consumption, purchases=purchases,
+                               inventory=self.stock.copy(), arrivals=arrivals, trade=trade,
+                               rent=sol.rent.reshape(m, n_p, n_r, n_r), shortfall=shortfall, disposal=disposal,
+                               stockpile=self.stockpile.copy(), throughput=throughput, capacity=cap, margin=margin,
+                               expansion=self.expansion.copy())
+        return self.last
 
     def _update_expectations(self, price: np.ndarray) -> None:
         s = self.s
@@ -338,7 +348,8 @@ class Engine:
         factor = np.clip(relative, 1e-3, None) ** (-_col(self.p["elasticity_long"], 3))
         self.inputs = np.where(self.thrift[None], s.inputs[None] * np.minimum(factor, 1.5), s.inputs[None])
 
-    def _update_capacity(self, t: int, margin: np.ndarray, throughput: np.ndarray, cap: np.ndarray) -> None:
+    def _update_capacity(self, t: int, margin: np.ndarray, throughput: np.ndarray, cap: np.ndarray,
+                         w: MonthWedges) -> None:
         s, p = self.s, self.p
         self.margin_ema += (margin - self.margin_ema) / 12.0
         # State-backed Chinese lines run through losses; others close after `closure_months` of cash losses.
@@ -347,12 +358,15 @@ class Engine:
         self.loss_months = np.where(losing, self.loss_months + 1, 0.0)
         self.closed |= self.loss_months >= _col(p["closure_months"], 2)
         self.use_ema += (np.divide(throughput, cap, out=np.zeros_like(cap), where=cap > 0) - self.use_ema) / 12.0
+        self.expansion = np.zeros_like(self.expansion)
         if t % 12 == 11:  # yearly review: expand a line that runs near capacity and earns above-normal margins
             excess = (self.margin_ema - np.maximum(self.margin0, 0.0)) / np.maximum(self.value0, 1e-9)
-            expand = ((excess > _col(p["investment_hurdle"], 2)) & (self.use_ema > HIGH_USE) & (cap > 0)
+            hurdle = _col(p["investment_hurdle"], 2) * _bcast(w.hurdle_factor, excess.shape)
+            expand = ((excess > hurdle) & (self.use_ema > HIGH_USE) & (cap > 0)
                       & ~self.closed)
-            lead = _by_stage(p, "lead")[:, s.line_stage]
+            lead = _by_stage(p, "lead")[:, s.line_stage] + _bcast(w.start_delay, excess.shape)
             step_up = _col(p["expansion_share"], 2) * (s.line_capacity[None, :] + self.added)
+            self.expansion = np.where(expand, step_up, 0.0)
             self.pending = np.where(expand, self.pending + step_up, self.pending)  # a later decision delays earlier ones
             self.pending_due = np.where(expand, t + np.rint(lead).astype(int), self.pending_due)
         self.cumulative += throughput

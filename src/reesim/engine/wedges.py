@@ -1,17 +1,22 @@
 """Policy wedges: the stable interface through which instruments act on the market each month.
 
-An instrument (the policy issue) compiles to a function of the month that returns `MonthWedges`. Every
-array broadcasts against the engine's shapes, with an optional leading member axis, so a strategic actor
-can set different wedges in different members. Defaults change nothing: a scenario without policies
-reproduces the baseline exactly.
+An instrument (see `reesim.policy`) compiles to a schedule: a callable that receives the month index and
+what the engine observed in the previous month (`StepResult`, or None in the first month) and returns
+`MonthWedges`. Seeing the last month lets rules react (a stockpile released when prices spike, a price
+floor paid on the gap, a licence cap set from the flows it replaces). Every array broadcasts against the
+engine's shapes, with an optional leading member axis, so a strategic actor can set different wedges in
+different members. Defaults change nothing: a scenario without policies reproduces the baseline exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reesim.engine.core import StepResult
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,12 @@ class MonthWedges:
     cost_offset: (N,) USD/kg added to a line's unit cost (negative for a production subsidy).
     stock_flow: (R, P) t/month bought (+) into or released (-) from strategic stockpiles.
     capacity_factor: (N,) multiplier on a line's available capacity (0 closes it, e.g. an enforcement campaign).
+    quota: (2,) China's mining and separation quotas in t REO/yr (nan: the engine's own quota path).
+    quota_scale: (2,) multiplier on the mining and separation quotas (consolidation steering output).
+    yield_factor: (N,) multiplier on a line's output per unit of throughput (a process without the know-how).
+    start_delay: (N,) months added to a line's announced start and to the lead time of expansions decided now.
+    hurdle_factor: (N,) multiplier on the margin a line must earn before its owner expands (capital grants).
+    demand_factor: (R, S, P) multiplier on final demand by region, sector and product (demand shocks).
     """
 
     route_cap: np.ndarray | float = np.inf
@@ -36,12 +47,21 @@ class MonthWedges:
     cost_offset: np.ndarray | float = 0.0
     stock_flow: np.ndarray | float = 0.0
     capacity_factor: np.ndarray | float = 1.0
+    quota: np.ndarray | float = np.nan
+    quota_scale: np.ndarray | float = 1.0
+    yield_factor: np.ndarray | float = 1.0
+    start_delay: np.ndarray | float = 0.0
+    hurdle_factor: np.ndarray | float = 1.0
+    demand_factor: np.ndarray | float = 1.0
 
 
 NO_WEDGES = MonthWedges()
 
-WedgeSchedule = Callable[[int], MonthWedges]
-"""Month index (0 = January 2024) -> wedges in force that month."""
+
+class WedgeSchedule(Protocol):
+    """Month index (0 = the base month) and last month's step (None at first) -> wedges in force."""
+
+    def __call__(self, month: int, last: StepResult | None) -> MonthWedges: ...  # pragma: no cover
 
 
 @dataclass(frozen=True)
@@ -50,5 +70,5 @@ class ConstantWedges:
 
     wedges: MonthWedges = field(default_factory=MonthWedges)
 
-    def __call__(self, month: int) -> MonthWedges:
+    def __call__(self, month: int, last: StepResult | None = None) -> MonthWedges:
         return self.wedges
