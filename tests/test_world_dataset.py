@@ -63,7 +63,7 @@ def test_2024_mine_output_matches_usgs_file(world, mcs_csv):
     covered = {c for group in comparison["usgs_country"] for c in group.split(" + ")}
     assert covered == set(file_values.index)
     world_total = prod.set_index("country").at["World total", "value"]
-    mines = world["facilities"].query("process == 'mine'")["output_2024"].sum()
+    mines = world["facilities"].query("process == 'mine'")["output_base"].sum()
     assert round(mines, -4) == world_total  # USGS rounds the world total to two significant digits
 
 
@@ -131,7 +131,7 @@ def test_china_shares_near_sourced_figures(world):
 
 def test_capacity_covers_quotas_and_output(world):
     fac = world["facilities"]
-    assert (fac["output_2024"] <= fac["capacity"]).all()
+    assert (fac["output_base"] <= fac["capacity"]).all()
     quotas = world["quotas"].set_index("kind")["quantity"]
     assert fac.query("quota == 'mining'")["capacity"].sum() >= quotas["mining"]
     assert fac.query("quota == 'separation'")["capacity"].sum() >= quotas["separation"]

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reesim.errors import DatasetError
-from reesim.world import load_world
+from reesim.world import base_year_of, load_world
 from reesim.world.checks import run_checks
 
 
@@ -50,7 +50,7 @@ def test_number_without_source_is_refused(world_copy):
 def test_optional_number_given_without_source_is_refused(world_copy):
     _edit(world_copy / "sectors.csv", "source", 0, "")
     problems = _problems(world_copy)
-    assert any("sectors.csv [line 2, column activity_2024]" in p and "no known source" in p for p in problems)
+    assert any("sectors.csv [line 2, column activity_base]" in p and "no known source" in p for p in problems)
 
 
 def test_unknown_source_id_is_refused(world_copy):
@@ -97,7 +97,7 @@ def test_composition_not_summing_to_one_fails_its_check(world_copy):
 
 def test_quota_mismatch_and_usgs_mismatch_fail(world_copy):
     row = _row(world_copy / "facilities.csv", facility="CHN_BAYAN_OBO")
-    _edit(world_copy / "facilities.csv", "output_2024", row, "150000")
+    _edit(world_copy / "facilities.csv", "output_base", row, "150000")
     world = load_world(world_copy, check=False)
     failed = {r.name for r in run_checks(world) if not r.ok}
     assert "China's quota holders produce their quota" in failed
@@ -126,3 +126,32 @@ def test_feed_split_is_parsed_and_bad_split_refused(world_copy):
     _edit(world_copy / "facilities.csv", "feed", row, "carbonatite_bastnaesite:0.7|mineral_sand_monazite:0.4")
     problems = _problems(world_copy)
     assert any("facility=CHN_SEP_IMPORTED" in p and "sum to 1" in p for p in problems)
+
+
+def test_world_csv_must_hold_exactly_one_row(world_copy):
+    path = world_copy / "world.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines + [lines[1].replace("2024", "2025", 1)]) + "\n")
+    problems = _problems(world_copy)
+    assert any("world.csv" in p and "2 rows, not one" in p for p in problems)
+    with pytest.raises(DatasetError, match="2 rows, not one"):
+        base_year_of(world_copy)
+
+
+def test_missing_world_csv_names_the_file(world_copy):
+    (world_copy / "world.csv").unlink()
+    with pytest.raises(DatasetError, match="world.csv.*table 'meta' is missing"):
+        base_year_of(world_copy)
+
+
+def test_base_year_moves_the_base_year_checks(world_copy):
+    """Checks follow world.csv: a 2025 world is held to USGS 2025 output; a 2023 world needs 2023 figures."""
+    _edit(world_copy / "world.csv", "base_year", 0, "2025")
+    world = load_world(world_copy, check=False)
+    assert world.base_year == base_year_of(world_copy) == 2025
+    problems = [r.problem.render() for r in run_checks(world) if not r.ok]
+    # The facilities hold 2024 output (US 45,500 t); USGS gives 51,000 t for 2025.
+    assert any("USGS country=United States" in p and "51,000" in p for p in problems)
+    _edit(world_copy / "world.csv", "base_year", 0, "2023")
+    problems = [r.problem.render() for r in run_checks(load_world(world_copy, check=False)) if not r.ok]
+    assert any("usgs_production.csv [year=2023]" in p and "no USGS mine production" in p for p in problems)

@@ -13,7 +13,8 @@ from reesim.errors import DatasetError, InputError
 
 data_app = typer.Typer(help="Inspect, check and update world datasets.", no_args_is_help=True)
 
-WorldOption = Annotated[str, typer.Option("--world", "-w", help="Built-in world name or a folder of world CSV files.")]
+WorldOption = Annotated[str, typer.Option(
+    "--world", "-w", help="Built-in world (world2024, world2009 or its year) or a folder of world CSVs.")]
 
 
 def _load(world: str, check: bool = True):  # noqa: ANN202 - returns reesim.world.World
@@ -34,17 +35,19 @@ def show(
     rows: Annotated[int, typer.Option("--rows", "-n", help="Rows to show at most.")] = 40,
     columns: Annotated[str | None, typer.Option("--columns", "-c", help="Comma-separated columns to show (default: all).")] = None,
 ) -> None:
-    """Show the world: its tables, who holds each stage in 2024, or one table's rows or schema."""
+    """Show the world: its tables, who holds each stage in the base year, or one table's rows or schema."""
     from reesim.world.summary import output_by_region, stage_shares
 
     w = _load(world)
     if table is None:
-        console().print(f"[bold]World {w.name}[/bold] (version {w.version}, {w.path})")
+        console().print(f"[bold]World {w.name}[/bold] (base year {w.base_year}, version {w.version}, "
+                        f"{w.path})")
         show_frame(w.describe(), title="Tables")
         shares = stage_shares(w)
         show_frame(shares.assign(**{c: (shares[c] * 100).round(1) for c in shares.columns[2:]}),
-                   title="2024 output by stage and China's share (%), by location and by controller")
-        show_frame(output_by_region(w, "mining"), title="2024 mine output and capacity by region (t REO)")
+                   title=f"{w.base_year} output by stage and China's share (%), by location and controller")
+        show_frame(output_by_region(w, "mining"),
+                   title=f"{w.base_year} mine output and capacity by region (t REO)")
         return
     if table not in w.tables:
         console().print(f"[red]No table {table!r}. Tables: {', '.join(w.tables)}[/red]")

@@ -1,19 +1,19 @@
-"""A consistent base-year (2024) balance of the whole chain, from the dataset's figures.
+"""A consistent base-year balance of the whole chain, from the dataset's figures.
 
 The dataset's numbers come from different sources and do not balance by themselves: USGS mine output,
 quota-based separation output and estimated magnet output leave some concentrate unprocessed and some
 oxides short. Calibrating the base year to a balanced state is standard practice; prices are never
 overridden. The rules, applied stage by stage:
 
-- mines and scrap collection run at their reported 2024 output (USGS for mines);
+- mines and scrap collection run at their reported base-year output (USGS for mines);
 - each concentrate is processed by the separation lines that take it as feed, shared in proportion to
-  their 2024 output, so no concentrate is left over;
-- magnet lines run at their 2024 output; metal lines make what the magnet lines need, shared in
-  proportion to their 2024 output;
-- final demand of each product is scaled so that, at 2024 prices, world demand equals world supply net
+  their base-year output, so no concentrate is left over;
+- magnet lines run at their base-year output; metal lines make what the magnet lines need, shared in
+  proportion to their base-year output;
+- final demand of each product is scaled so that, at base-year prices, world demand equals world supply net
   of plants' use (the regional and sector split of demand.csv is kept).
 
-The resulting utilisations (2024 throughput over capacity) anchor each line's supply response, and the
+The resulting utilisations (base-year throughput over capacity) anchor each line's supply response, and the
 demand scale factors are reported so analysts can see how far the raw dataset was from balance.
 """
 
@@ -28,7 +28,7 @@ from reesim.engine.structure import Structure
 
 @dataclass(frozen=True)
 class BaseYear:
-    """Balanced 2024 throughput of each line (t/month) and the demand scale factor of each product."""
+    """Balanced base-year throughput of each line (t/month) and the demand scale factor of each product."""
 
     throughput: np.ndarray  # (N,)
     demand_scale: np.ndarray  # (P,)

@@ -19,13 +19,18 @@ from reesim.world.checks import parse_feed
 from reesim.world.world import World
 
 STAGES = ("mining", "separation", "metal", "magnet")
-BASE_MONTH = pd.Period("2024-01", freq="M")
+ENTRANT_YEARS = 4  # a line that started within this many years before the base year is still learning
 
 
 @dataclass(frozen=True)
 class Structure:
-    """Index sets and fixed coefficients of one world (no behavioural parameters)."""
+    """Index sets and fixed coefficients of one world (no behavioural parameters).
 
+    Month indices count from `base_month`, January of the world's base year: month 0 is the first simulated
+    month, and the base-year figures (output, demand, prices, quotas) describe the twelve months from it.
+    """
+
+    base_month: pd.Period  # January of the world's base year (month index 0)
     regions: tuple[str, ...]
     alignment: tuple[str, ...]
     products: tuple[str, ...]
@@ -38,19 +43,19 @@ class Structure:
     line_region: np.ndarray  # (N,)
     line_stage: np.ndarray  # (N,) stage index
     line_capacity: np.ndarray  # (N,) t/month at full ramp
-    line_base_output: np.ndarray  # (N,) t/month of throughput in 2024
+    line_base_output: np.ndarray  # (N,) t/month of throughput in the base year
     line_unit_cost: np.ndarray  # (N,) USD/kg of throughput
-    line_start: np.ndarray  # (N,) months since 2024-01 of first output
+    line_start: np.ndarray  # (N,) months from base_month to first output (negative if before)
     line_ramp: np.ndarray  # (N,) months to full capacity
-    line_announced: np.ndarray  # (N,) bool: not yet built at the end of 2024 (start may slip)
-    line_entrant: np.ndarray  # (N,) bool: started 2020 or later (learns)
+    line_announced: np.ndarray  # (N,) bool: not operating and starting after base_month (start may slip)
+    line_entrant: np.ndarray  # (N,) bool: started ENTRANT_YEARS before the base year or later (learns)
     line_quota: np.ndarray  # (N,) 0 none, 1 mining quota, 2 separation quota
     inputs: np.ndarray  # (N, P) t of product per t of throughput
     outputs: np.ndarray  # (N, P) t of product per t of throughput, before separation recovery
-    demand_base: np.ndarray  # (R, S, P) t/month in 2024
+    demand_base: np.ndarray  # (R, S, P) t/month in the base year
     demand_growth: np.ndarray  # (R, S, P) 1/yr
     price_base: np.ndarray  # (P,) USD/kg
-    quota_base: np.ndarray  # (2,) t/month: mining, separation (2024)
+    quota_base: np.ndarray  # (2,) t/month: mining, separation quotas of the base year (inf if none)
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -118,13 +123,16 @@ def build_structure(world: World) -> Structure:
     demand_growth = np.zeros_like(demand_base)
     for row in demand.itertuples():
         idx = (rix[row.region], six[row.sector], pix[row.product])
-        demand_base[idx] += row.quantity_2024 / 12.0
+        demand_base[idx] += row.quantity_base / 12.0
         demand_growth[idx] = row.growth
     prices = world["prices"].set_index("product")["price"]
     stage_of = world["products"].set_index("product")["stage"]
-    start = np.array([(s - BASE_MONTH).n for s in lines["start"]])
-    quotas = world["quotas"].query("year == 2024").set_index("kind")["quantity"]
+    base_year = world.base_year
+    base_month = pd.Period(f"{base_year}-01", freq="M")
+    start = np.array([(s - base_month).n for s in lines["start"]])
+    quotas = world["quotas"].query("year == @base_year").set_index("kind")["quantity"]
     return Structure(
+        base_month=base_month,
         regions=tuple(regions),
         alignment=tuple(world["regions"]["alignment"]),
         products=tuple(products),
@@ -137,12 +145,12 @@ def build_structure(world: World) -> Structure:
         line_region=np.array([rix[r] for r in lines["region"]]),
         line_stage=np.array([STAGES.index(s) for s in lines["stage"]]),
         line_capacity=lines["capacity"].to_numpy(float) * lines["share"].to_numpy(float) / 12.0,
-        line_base_output=lines["output_2024"].to_numpy(float) * lines["share"].to_numpy(float) / 12.0,
+        line_base_output=lines["output_base"].to_numpy(float) * lines["share"].to_numpy(float) / 12.0,
         line_unit_cost=lines["unit_cost"].to_numpy(float),
         line_start=start,
         line_ramp=lines["ramp_months"].to_numpy(int),
         line_announced=(lines["status"] != "operating").to_numpy() & (start > 0),
-        line_entrant=np.array([s.year >= 2020 for s in lines["start"]]),
+        line_entrant=np.array([s.year >= base_year - ENTRANT_YEARS for s in lines["start"]]),
         line_quota=np.array([{"": 0, "mining": 1, "separation": 2}[q] for q in lines["quota"]]),
         inputs=inputs,
         outputs=outputs,

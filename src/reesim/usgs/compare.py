@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from reesim.world.world import BASE_YEAR, World, load_world
+from reesim.world.world import World, load_world
 
 RARE_EARTHS = "RARE EARTHS"
 
@@ -89,8 +89,9 @@ def diff_world(world: World, mcs: pd.DataFrame) -> pd.DataFrame:
     prod_new = new["usgs_production"].set_index(["usgs_country", "year"])["quantity"]
     res_old = world.tables["usgs_reserves"].assign(year=0).set_index(["usgs_country", "year"])["quantity"]
     res_new = new["usgs_reserves"].assign(year=0).set_index(["usgs_country", "year"])["quantity"]
-    prices_old = world.tables["prices"].assign(year=BASE_YEAR).set_index(["product", "year"])["price"]
-    prices_new = new["prices"][new["prices"]["year"] == BASE_YEAR].set_index(["product", "year"])["price"]
+    base = world.base_year
+    prices_old = world.tables["prices"].assign(year=base).set_index(["product", "year"])["price"]
+    prices_new = new["prices"][new["prices"]["year"] == base].set_index(["product", "year"])["price"]
     prices_new = prices_new[prices_new.index.get_level_values(0).isin(world.tables["prices"]["product"])]
     sal_old = world.tables["us_salient"].set_index(["statistic", "year"])["value"]
     sal_new = new["us_salient"].set_index(["statistic", "year"])["value"]
@@ -144,7 +145,7 @@ def write_updated_world(world: World, mcs: pd.DataFrame, out: Path, source_file:
         for name in ("usgs_production", "usgs_reserves", "us_salient"):
             _write_csv(new[name], folder / spec[name].file)
         prices = world["prices"]
-        base = new["prices"][new["prices"]["year"] == BASE_YEAR].set_index("product")["price"]
+        base = new["prices"][new["prices"]["year"] == world.base_year].set_index("product")["price"]
         hit = prices["product"].isin(base.index)
         prices.loc[hit, "price"] = prices.loc[hit, "product"].map(base)
         prices.loc[hit, "source"] = source

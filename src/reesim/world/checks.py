@@ -17,13 +17,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from reesim.errors import Problem
-from reesim.world.world import BASE_YEAR, World
+from reesim.world.world import World
 
 PRODUCT_PATTERN = re.compile(r"^(concentrate|oxide|metal|magnet):([A-Za-z0-9_]+)$")
 STAGE_OF_KIND = {"concentrate": "mining", "oxide": "separation", "metal": "metal", "magnet": "magnet"}
 STAGES_OF_PROCESS = {"mine": {"mining"}, "cracking": {"mining"}, "separation": {"separation"}, "metal": {"metal"},
                      "magnet": {"magnet"}, "recycling": {"mining", "magnet"}}
 MAGNET_KINDS = ("NdFeB", "SmCo")
+FACILITY_QUOTAS = ("mining", "separation")  # quota kinds that cap named facilities (column facilities.quota)
 
 
 @dataclass(frozen=True)
@@ -135,35 +136,39 @@ def facilities_fit_their_stage(world: World) -> Iterator[CheckResult]:
 
 def output_fits_capacity_and_dates(world: World) -> Iterator[CheckResult]:
     name = "base-year output fits capacity and dates"
-    end_of_base = pd.Period(f"{BASE_YEAR}-12", freq="M")
+    year = world.base_year
+    end_of_base = pd.Period(f"{year}-12", freq="M")
     for row in world.tables["facilities"].itertuples():
         key = f"facility={row.facility}"
-        if row.output_2024 > row.capacity:
-            yield _fail(world, name, "facilities", key, f"output_2024 {row.output_2024:,.0f} exceeds capacity "
-                        f"{row.capacity:,.0f}", "raise the capacity or lower the output")
-        if row.output_2024 > 0 and row.start > end_of_base:
-            yield _fail(world, name, "facilities", key, f"output in {BASE_YEAR} but start {row.start}",
-                        f"set output_2024 to 0 or the start to {BASE_YEAR} or earlier")
-        if row.status == "announced" and row.output_2024 > 0:
+        if row.output_base > row.capacity:
+            yield _fail(world, name, "facilities", key, f"output_base {row.output_base:,.0f} exceeds "
+                        f"capacity {row.capacity:,.0f}", "raise the capacity or lower the output")
+        if row.output_base > 0 and row.start > end_of_base:
+            yield _fail(world, name, "facilities", key, f"output in {year} but start {row.start}",
+                        f"set output_base to 0 or the start to {year} or earlier")
+        if row.status == "announced" and row.output_base > 0:
             yield _fail(world, name, "facilities", key, "an announced project has base-year output",
-                        "set output_2024 to 0 or the status to operating")
+                        "set output_base to 0 or the status to operating")
         if row.status == "operating" and row.start > end_of_base:
-            yield _fail(world, name, "facilities", key, f"operating at the end of {BASE_YEAR} but starts {row.start}",
+            yield _fail(world, name, "facilities", key,
+                        f"operating at the end of {year} but starts {row.start}",
                         "set the status to construction or announced")
     yield CheckResult(name, True, "capacity, output and dates agree")
 
 
 def quotas_match_output(world: World) -> Iterator[CheckResult]:
+    """Base-year mining and separation quotas equal their holders' output; export quotas cap trade."""
     name = "China's quota holders produce their quota"
     fac = world.tables["facilities"]
     quotas = world.tables["quotas"]
-    for row in quotas[quotas["year"] == BASE_YEAR].itertuples():
+    held_kinds = quotas["kind"].isin(FACILITY_QUOTAS)
+    for row in quotas[(quotas["year"] == world.base_year) & held_kinds].itertuples():
         held = fac[fac["quota"] == row.kind]
-        output, capacity = held["output_2024"].sum(), held["capacity"].sum()
+        output, capacity = held["output_base"].sum(), held["capacity"].sum()
         key = f"kind={row.kind}, year={row.year}"
         if not math.isclose(output, row.quantity, rel_tol=0.005):
             yield _fail(world, name, "quotas", key, f"quota {row.quantity:,.0f} t but quota holders' output "
-                        f"{output:,.0f} t", "align output_2024 of the facilities with quota=" + row.kind)
+                        f"{output:,.0f} t", "align output_base of the facilities with quota=" + row.kind)
         if capacity < row.quantity:
             yield _fail(world, name, "quotas", key, f"quota {row.quantity:,.0f} t exceeds the holders' capacity "
                         f"{capacity:,.0f} t", "raise the capacity of the quota holders")
@@ -171,14 +176,18 @@ def quotas_match_output(world: World) -> Iterator[CheckResult]:
 
 
 def mine_output_matches_usgs(world: World) -> Iterator[CheckResult]:
-    name = f"{BASE_YEAR} mine output matches USGS"
-    production = usgs_groups_comparison(world, BASE_YEAR)
+    name = f"{world.base_year} mine output matches USGS"
+    production = usgs_groups_comparison(world, world.base_year)
+    if production.empty:
+        yield _fail(world, name, "usgs_production", f"year={world.base_year}",
+                    f"no USGS mine production for the base year {world.base_year}",
+                    "add the base year's production by country to usgs_production.csv")
     for row in production.itertuples():
         # USGS rounds to at most three significant digits; allow that rounding and no more.
         if abs(row.facilities - row.usgs) > max(0.005 * row.usgs, 50.0):
             yield _fail(world, name, "facilities", f"USGS country={row.usgs_country}",
                         f"mines in {row.regions} produce {row.facilities:,.0f} t but USGS reports {row.usgs:,.0f} t",
-                        "align output_2024 of the mines with usgs_production.csv")
+                        "align output_base of the mines with usgs_production.csv")
     yield CheckResult(name, True, f"{len(production)} USGS country groups")
 
 
@@ -203,7 +212,7 @@ def usgs_groups_comparison(world: World, year: int) -> pd.DataFrame:
     unmapped = set(usgs["usgs_country"]) - set(mapping["usgs_country"])
     if unmapped:
         raise KeyError(f"USGS countries without a region in usgs_countries.csv: {sorted(unmapped)}")
-    mines = world.tables["facilities"].query("process == 'mine'").groupby("region")["output_2024"].sum()
+    mines = world.tables["facilities"].query("process == 'mine'").groupby("region")["output_base"].sum()
     rows = []
     for root in sorted({find("c:" + c) for c in usgs["usgs_country"]}):
         countries = sorted(c for c in usgs["usgs_country"] if find("c:" + c) == root)
@@ -217,15 +226,15 @@ def usgs_groups_comparison(world: World, year: int) -> pd.DataFrame:
 def demand_matches_activity(world: World) -> Iterator[CheckResult]:
     name = "demand = activity x intensity"
     sectors = world.tables["sectors"].set_index("sector")
-    demand = world.tables["demand"].groupby(["sector", "product"])["quantity_2024"].sum()
+    demand = world.tables["demand"].groupby(["sector", "product"])["quantity_base"].sum()
     for row in world.tables["intensities"].itertuples():
-        activity = sectors.at[row.sector, "activity_2024"]
+        activity = sectors.at[row.sector, "activity_base"]
         expected = activity * row.intensity / 1000.0  # kg -> t
         actual = demand.get((row.sector, row.product), 0.0)
         if not math.isclose(actual, expected, rel_tol=0.02):
             yield _fail(world, name, "demand", f"sector={row.sector}, product={row.product}",
                         f"demand {actual:,.0f} t but activity x intensity gives {expected:,.0f} t",
-                        "make the sector's demand rows add up to activity_2024 x intensity")
+                        "make the sector's demand rows add up to activity_base x intensity")
     yield CheckResult(name, True, f"{len(world.tables['intensities'])} intensities")
 
 

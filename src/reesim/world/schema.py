@@ -48,6 +48,7 @@ class TableSchema(BaseModel):
     key: tuple[str, ...]
     attributes: dict[str, Attribute]
     status_columns: dict[str, str] = Field(default_factory=dict)
+    single_row: bool = False  # the table describes the world itself (world.csv): exactly one row
 
     def provenance_columns(self, attribute: str) -> tuple[str, str]:
         """Columns (source, status) that say where a numeric attribute's values come from."""

@@ -24,17 +24,18 @@ def stage_shares(world: World, holder: str = "CHN") -> pd.DataFrame:
     rows = []
     for stage in STAGE_ORDER:
         part = fac[fac["stage"] == stage]
-        total = part["output_2024"].sum()
-        located = part.loc[part["region"] == holder, "output_2024"].sum()
-        controlled = part.loc[part["controller"] == holder, "output_2024"].sum()
+        total = part["output_base"].sum()
+        located = part.loc[part["region"] == holder, "output_base"].sum()
+        controlled = part.loc[part["controller"] == holder, "output_base"].sum()
         rows.append((stage, total, located / total if total else float("nan"),
                      controlled / total if total else float("nan")))
-    return pd.DataFrame(rows, columns=["stage", "output_2024", f"{holder}_share_location", f"{holder}_share_controller"])
+    columns = ["stage", "output_base", f"{holder}_share_location", f"{holder}_share_controller"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def output_by_region(world: World, stage: str) -> pd.DataFrame:
     """Base-year output and capacity of one stage by region, largest first."""
     fac = _counted(world.tables["facilities"])
     fac = fac[fac["stage"] == stage]
-    grouped = fac.groupby("region")[["output_2024", "capacity"]].sum()
-    return grouped.sort_values("output_2024", ascending=False).reset_index()
+    grouped = fac.groupby("region")[["output_base", "capacity"]].sum()
+    return grouped.sort_values("output_base", ascending=False).reset_index()

@@ -79,6 +79,9 @@ def read_table(folder: Path, name: str, spec: TableSchema, problems: list[Proble
                     problems.append(Problem(str(path), _where(raw, i, col), f"{value} is above the maximum {attr.max}", f"use a value of at most {attr.max}"))
             values.append(value)
         out[col] = pd.Series(values, index=raw.index, dtype="float64" if attr.type == "float" else None)
+    if spec.single_row and len(out) != 1:
+        problems.append(Problem(str(path), None, f"the table has {len(out)} rows, not one",
+                                f"keep exactly one row in {spec.file}"))
     duplicated = out.duplicated(subset=list(spec.key), keep=False) if len(out) else pd.Series(dtype=bool)
     for i in duplicated[duplicated].index:
         key = ", ".join(f"{k}={out.at[i, k]}" for k in spec.key)

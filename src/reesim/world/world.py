@@ -21,8 +21,8 @@ from reesim.world.schema import Schema, load_schema
 from reesim.world.tables import read_table
 
 BUILTIN_WORLDS = ("world2024",)
-BASE_YEAR = 2024
 DEFAULT_WORLD = "world2024"
+META = "meta"  # the one-row table that says what the world is (world.csv): base year and description
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,11 @@ class World:
     schema: Schema
     tables: Mapping[str, pd.DataFrame] = field(repr=False)
     version: str
+
+    @property
+    def base_year(self) -> int:
+        """Year whose state the tables hold (output_base, quantity_base, prices); runs start in January."""
+        return int(self.tables[META]["base_year"].iloc[0])
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         """A copy of one table, so callers cannot change the world by accident."""
@@ -55,9 +60,11 @@ class World:
 
 
 def world_path(world: str | Path | None = None) -> Path:
-    """Folder of a built-in world (by name) or of a world on disk (by path)."""
+    """Folder of a built-in world (by name, 'world2009', or by year, '2009') or of a world on disk."""
     if world is None:
         world = DEFAULT_WORLD
+    if isinstance(world, str) and f"world{world}" in BUILTIN_WORLDS:
+        world = f"world{world}"
     if isinstance(world, str) and world in BUILTIN_WORLDS:
         return Path(str(resources.files("reesim.datasets").joinpath(world)))
     path = Path(world)
@@ -65,6 +72,21 @@ def world_path(world: str | Path | None = None) -> Path:
         raise DatasetError([Problem(str(path), None, "no such world folder or built-in world",
                                     f"pass a folder of world CSV files or one of: {', '.join(BUILTIN_WORLDS)}")])
     return path
+
+
+def base_year_of(world: str | Path | None = None) -> int:
+    """Base year of a world read from its world.csv alone, without loading or checking the other tables.
+
+    Cheap enough for validating a scenario against its world; a missing or malformed world.csv raises
+    `DatasetError` naming the file and the fix.
+    """
+    folder = world_path(world)
+    schema = load_schema()
+    problems: list[Problem] = []
+    meta = read_table(folder, META, schema.tables[META], problems)
+    if problems:
+        raise DatasetError(problems)
+    return int(meta["base_year"].iloc[0])
 
 
 def _version(folder: Path, schema: Schema) -> str:
