@@ -38,3 +38,17 @@ def world_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "world"
     shutil.copytree(world_path("world2024"), dest, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
+
+
+@pytest.fixture(autouse=True)
+def _run_store_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs made by tests go to a throwaway store, never to the user's data folder."""
+    monkeypatch.setenv("REESIM_STORE", str(tmp_path_factory.mktemp("run-store")))
+
+
+@pytest.fixture(scope="session")
+def short_run():
+    """A short three-member baseline run (a few seconds), shared by the store and report tests."""
+    import reesim
+
+    return reesim.simulate("baseline", members=3, end="2025-06")

@@ -7,6 +7,7 @@ import typer
 from reesim._version import __version__
 from reesim.cli.data import data_app
 from reesim.cli.run import run
+from reesim.cli.runs import runs_app
 
 app = typer.Typer(
     name="reesim",
@@ -16,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.command("run")(run)
+app.add_typer(runs_app, name="runs")
 
 
 @app.command()

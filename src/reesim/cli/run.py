@@ -9,6 +9,7 @@ import pandas as pd
 import typer
 
 from reesim.cli.render import console, show_frame
+from reesim.cli.runs import StoreOption, fail, open_store, stored_twin
 from reesim.errors import InputError
 
 SUMMARY_PRODUCTS = ("oxide:NdPr", "oxide:Dy", "oxide:Tb", "oxide:La", "oxide:Ce", "magnet:NdFeB")
@@ -32,20 +33,30 @@ def run(
     seed: Annotated[int | None, typer.Option("--seed", "-s", help="Seed of the ensemble (default: the scenario's).")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Last month, YYYY-MM (default: the scenario's, 2035-12).")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the results (Parquet per variable) and manifest.json.")] = None,
+    store: StoreOption = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not keep the run in the run store.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Run again even if the store holds a run of the same manifest.")] = False,
 ) -> None:
-    """Simulate a scenario month by month for every member, print a summary and write the results."""
+    """Simulate a scenario month by month for every member, print a summary, keep it in the run store."""
     from rich.progress import Progress
 
     from reesim.api import simulate
+    from reesim.scenario import load_scenario
 
     try:
-        with Progress(console=console(), transient=True) as bar:
-            task = bar.add_task("Simulating", total=None)
-            results = simulate(scenario, members=members, seed=seed, end=end,
-                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+        chosen = load_scenario(scenario, members=members, seed=seed, end=end)
+        runs = None if no_store else open_store(store)
+        twin = None if runs is None or force else stored_twin(runs, chosen)
+        if twin is not None:
+            console().print(f"[yellow]The store already holds this manifest as run {twin.run_id}; reusing it "
+                            "(--force runs again).[/yellow]")
+            results = runs.load(twin.run_id, variables=None if out else ["price", "output"])
+        else:
+            with Progress(console=console(), transient=True) as bar:
+                task = bar.add_task("Simulating", total=None)
+                results = simulate(chosen, progress=lambda done, total: bar.update(task, completed=done, total=total))
     except InputError as exc:
-        console().print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     manifest = results.manifest
     console().print(f"[bold]{manifest['scenario']['name']}[/bold]: {manifest['members']} member(s), seed "
                     f"{manifest['seed']}, data {manifest['data_version']}, reesim {manifest['code_version']}")
@@ -55,6 +66,9 @@ def run(
     frame = (shares.sel(year=ends) * 100).round(1)
     show_frame(frame.to_dataframe(name="share")["share"].unstack("year").reset_index().rename(columns=str),
                title="China's share of each stage's output by location (%)")
+    if runs is not None and twin is None:
+        entry, _ = runs.put(results, force=force)
+        console().print(f"[green]Stored as run {entry.run_id} in {runs.root}[/green]")
     if out is not None:
         try:
             path = results.save(out)

@@ -1,0 +1,37 @@
+"""What makes two runs the same: the scenario (with its seed and members), the data and the code.
+
+A run's key is a hash of exactly those inputs, so a re-run of the same manifest is recognised before
+any work is done, and the run id (scenario name plus the start of the key) is stable across machines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+KEY_FIELDS = ("scenario", "world", "data_version", "code_version", "seed", "members")
+
+
+def run_key(manifest: dict[str, Any]) -> str:
+    """SHA-256 of the manifest's identifying fields (see KEY_FIELDS), as hex."""
+    missing = [f for f in KEY_FIELDS if f not in manifest]
+    if missing:
+        raise KeyError(f"manifest lacks {missing}; it was not written by reesim.simulate")
+    canonical = json.dumps({f: manifest[f] for f in KEY_FIELDS}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def planned_manifest(scenario: Any, world: Any) -> dict[str, Any]:  # noqa: ANN401 - Scenario, World
+    """The identifying part of the manifest a run of `scenario` on `world` will carry, known before running."""
+    from reesim._version import __version__
+
+    return {"scenario": scenario.model_dump(mode="json"), "world": world.name, "data_version": world.version,
+            "code_version": __version__, "seed": scenario.seed, "members": scenario.members}
+
+
+def run_id(manifest: dict[str, Any]) -> str:
+    """A readable, stable id: the scenario name made filesystem-safe, then 10 hex digits of the key."""
+    name = re.sub(r"[^a-z0-9]+", "-", str(manifest["scenario"].get("name", "run")).lower()).strip("-") or "run"
+    return f"{name[:40]}-{run_key(manifest)[:10]}"
