@@ -15,6 +15,10 @@ from hypothesis import strategies as st
 from reesim.errors import InputError
 from reesim.game import (DegenerateGameWarning, Profile, pure_nash, regrets, robustness, stackelberg_mixed,
                          stackelberg_pure, support_enumeration, zero_sum)
+from reesim.game.bargaining import (CALM, CONTROLS, EASED, SUSPENDED, BargainingParams, initial_state,
+                                    run_cycle, step)
+from reesim.game.payoffs import (DEFAULT_CHINA_WEIGHTS, DEFAULT_G7_WEIGHTS, Objective, Objectives,
+                                 payoff_tables)
 
 # Prisoner's dilemma: cooperate (0) or defect (1); defection strictly dominates.
 PD_ROW = np.array([[3.0, 0.0], [5.0, 1.0]])
@@ -271,3 +275,168 @@ def test_robustness_reports_the_median_games_mixed_equilibrium():
     assert row.share == 1.0 and row.in_median
     np.testing.assert_allclose(row.row_mix, [0.5, 0.5])
     assert not (report.table["kind"] == "pure_nash").any()
+
+
+# --- payoff objectives --------------------------------------------------------------------------------
+
+
+def metrics_table(members: int = 2) -> pd.DataFrame:
+    """One run per (member, China strategy, G-7 strategy) with every default metric, values 1, 2, 3, ..."""
+    names = list(DEFAULT_CHINA_WEIGHTS) + list(DEFAULT_G7_WEIGHTS)
+    runs = [{"member": m, "china_strategy": c, "g7_strategy": g}
+            for m in range(members) for c in ("status-quo", "blunt-ban") for g in ("passive", "decouple")]
+    frame = pd.DataFrame(runs)
+    for k, name in enumerate(names):
+        frame[name] = np.arange(len(frame)) + 10.0 * k
+    return frame
+
+
+def test_payoffs_are_weighted_sums_of_metrics():
+    frame = metrics_table()
+    objectives = Objectives(china=Objective(weights={"china_export_revenue": 2.0, "china_own_loss": -1.0}),
+                            g7=Objective(weights={"g7_fiscal_cost": -1.0}))
+    china, g7 = payoff_tables(frame.sample(frac=1.0, random_state=1), objectives)
+    assert china.dims == ("member", "china", "g7")
+    assert set(china["china"].values) == {"status-quo", "blunt-ban"}
+    for row in frame.itertuples():
+        cell = {"member": row.member, "china": row.china_strategy, "g7": row.g7_strategy}
+        assert china.sel(cell).item() == 2.0 * row.china_export_revenue - row.china_own_loss
+        assert g7.sel(cell).item() == -row.g7_fiscal_cost
+    # The tables feed the robustness report directly.
+    assert robustness(china, g7).members == 2
+
+
+def test_default_objectives_use_every_default_metric():
+    china, g7 = payoff_tables(metrics_table().set_index(["member", "china_strategy", "g7_strategy"]))
+    assert china.shape == g7.shape == (2, 2, 2)
+    assert list(china["china"].values) == ["status-quo", "blunt-ban"]  # order of first appearance
+    assert china.attrs["weights"] == DEFAULT_CHINA_WEIGHTS
+
+
+def test_missing_metric_names_the_metric_and_the_fix():
+    frame = metrics_table().drop(columns="leverage_index")
+    with pytest.raises(InputError, match="leverage_index") as err:
+        payoff_tables(frame, source="runs.parquet")
+    assert "objectives.china.weights" in str(err.value) and err.value.file == "runs.parquet"
+
+
+@pytest.mark.parametrize(("edit", "match"), [
+    (lambda f: f.iloc[1:], "no run"),
+    (lambda f: pd.concat([f, f.iloc[:1]]), "more than one run"),
+    (lambda f: f.assign(g7_fiscal_cost=np.where(f.index == 3, np.nan, f.g7_fiscal_cost)), "g7_fiscal_cost"),
+    (lambda f: f.drop(columns="member"), "member"),
+])
+def test_bad_metrics_tables_are_rejected(edit, match):
+    with pytest.raises(InputError, match=match):
+        payoff_tables(edit(metrics_table()))
+
+
+def test_objectives_forbid_unknown_keys_and_non_finite_weights():
+    with pytest.raises(ValueError):
+        Objectives.model_validate({"china": {"weights": {"x": 1.0}}, "usa": {"weights": {"y": 1.0}}})
+    with pytest.raises(ValueError):
+        Objective(weights={"x": float("inf")})
+    with pytest.raises(ValueError):
+        Objective(weights={})
+
+
+# --- bargaining cycle ---------------------------------------------------------------------------------
+
+CERTAIN = BargainingParams(concession_scale=1e9)  # concession as soon as damage crosses the threshold
+
+
+def cycle(params: BargainingParams, months: int = 24, damage: float = 0.0, lost: float = 0.0,
+          diversification: float = 0.0, tension_from: int = 2, members: int = 1, seed: int = 0):
+    tension = np.zeros((members, months))
+    tension[:, tension_from:] = 1.0
+    return run_cycle(np.full((members, months), damage), lost, diversification, tension, params,
+                     np.random.default_rng(seed))
+
+
+def test_calm_without_trigger():
+    trace = cycle(CERTAIN, damage=500.0, tension_from=24)
+    assert (trace.phase == CALM).all() and (trace.intensity == 0).all()
+
+
+def test_trigger_starts_controls():
+    trace = cycle(CERTAIN)
+    assert list(trace.phase[0, :3]) == [CALM, CALM, CONTROLS]
+    assert trace.intensity[0, 2] == CERTAIN.intensity
+    assert (trace.phase[0, 2:] == CONTROLS).sum() == CERTAIN.max_duration  # no pain: runs to the limit
+
+
+def test_pain_above_threshold_brings_concession_then_easing():
+    # 400 a month: 400, 800, 1200 >= 1000 in the third month of controls.
+    trace = cycle(CERTAIN, damage=400.0)
+    assert list(trace.phase[0, 2:6]) == [CONTROLS, CONTROLS, CONTROLS, EASED]
+    assert trace.damage[0, 5] == 1200.0 and trace.intensity[0, 5] == CERTAIN.eased_intensity
+
+
+def test_chinas_cost_above_threshold_brings_suspension():
+    # Own cost 300 + 2 * 100 = 500 a month reaches 1500 in the third month; damage stays below threshold.
+    params = CERTAIN.model_copy(update={"diversification_weight": 2.0})
+    trace = cycle(params, damage=100.0, lost=300.0, diversification=100.0)
+    assert list(trace.phase[0, 2:6]) == [CONTROLS, CONTROLS, CONTROLS, SUSPENDED]
+    assert trace.china_cost[0, 5] == 1500.0 and trace.intensity[0, 5] == 0.0
+    # The suspension lasts its term although tension stays high, then controls resume at once.
+    assert (trace.phase[0, 6:5 + params.suspension_months] == SUSPENDED).all()
+    assert list(trace.phase[0, 5 + params.suspension_months:7 + params.suspension_months]) == [CONTROLS] * 2
+
+
+def test_concession_wins_over_suspension_in_the_same_month():
+    trace = cycle(CERTAIN, damage=1000.0, lost=1500.0)
+    assert trace.phase[0, 3] == EASED
+
+
+def test_cooldown_is_respected_before_retriggering():
+    params = CERTAIN.model_copy(update={"cooldown_months": 4})
+    trace = cycle(params, damage=1000.0, months=14)
+    # Controls at 2, concession at 3, then four months without controls (4..7) and re-trigger at 7.
+    assert list(trace.phase[0, 2:9]) == [CONTROLS, EASED, EASED, EASED, EASED, CONTROLS, EASED]
+    assert (trace.intensity[0, 3:7] == params.eased_intensity).all()
+
+
+def test_eased_regime_returns_to_calm_without_tension():
+    params = CERTAIN.model_copy(update={"eased_months": 3})
+    tension = np.zeros((1, 10))
+    tension[0, 1] = 1.0
+    trace = run_cycle(np.full((1, 10), 2000.0), 0.0, 0.0, tension, params, np.random.default_rng(0))
+    assert list(trace.phase[0, :7]) == [CALM, CONTROLS, EASED, EASED, EASED, CALM, CALM]
+
+
+def test_members_evolve_independently():
+    tension = np.array([[0.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]])
+    damage = np.array([[0.0, 0.0, 600.0, 600.0], [5000.0] * 4])
+    trace = run_cycle(damage, 0.0, 0.0, tension, CERTAIN, np.random.default_rng(0))
+    assert list(trace.phase[0]) == [CALM, CONTROLS, CONTROLS, EASED]
+    assert (trace.phase[1] == CALM).all() and (trace.damage[1] == 0).all()
+
+
+def test_concession_probability_follows_its_scaling():
+    # Damage at 1.2 x the threshold after the first month, scale 0.5: probability 0.6 in that month.
+    params = BargainingParams(concession_scale=0.5, damage_threshold=1000.0)
+    trace = cycle(params, damage=1200.0, months=4, members=20_000, seed=7)
+    conceded = (trace.phase[:, 3] == EASED).mean()
+    assert conceded == pytest.approx(0.6, abs=0.015)
+
+
+def test_cycle_is_deterministic_given_the_generator():
+    params = BargainingParams(concession_scale=0.3)
+    first, again, other = (cycle(params, damage=700.0, lost=90.0, members=200, seed=s) for s in (3, 3, 4))
+    np.testing.assert_array_equal(first.phase, again.phase)
+    np.testing.assert_array_equal(first.intensity, again.intensity)
+    assert (first.phase != other.phase).any()
+
+
+def test_step_checks_its_inputs_and_params():
+    state = initial_state(3)
+    with pytest.raises(InputError, match="damage"):
+        step(state, np.zeros(2), 0.0, 0.0, 0.0, CERTAIN, np.random.default_rng(0))
+    with pytest.raises(InputError, match="tension"):
+        step(state, 0.0, 0.0, 0.0, np.array([0.0, np.nan, 0.0]), CERTAIN, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="escalate"):
+        BargainingParams(intensity=0.3, eased_intensity=0.5)
+    with pytest.raises(ValueError):
+        BargainingParams(damage_threshold=0.0)
+    with pytest.raises(ValueError):
+        BargainingParams.model_validate({"cooldown": 2})

@@ -13,7 +13,8 @@ def maximise(cost: np.ndarray, rows: np.ndarray, row_lower: np.ndarray, row_uppe
              col_lower: np.ndarray, col_upper: np.ndarray) -> tuple[np.ndarray, float] | None:
     """Maximise cost'x subject to row_lower <= rows @ x <= row_upper and col_lower <= x <= col_upper.
 
-    Infinite bounds are numpy inf (HiGHS's kHighsInf is the same value). Returns (x, optimal value), or None when the LP is infeasible.
+    Infinite bounds are numpy inf (HiGHS's kHighsInf is the same value). Returns (x, optimal value), or
+    None when the LP is infeasible.
     """
     try:
         import highspy

@@ -52,7 +52,8 @@ def pure_nash(row_payoff: PayoffLike, col_payoff: PayoffLike, *, tol: float = 1e
     return [profile(game, np.eye(m)[i], np.eye(n)[j]) for i, j in np.argwhere(pure_nash_mask(game, tol))]
 
 
-def support_enumeration(row_payoff: PayoffLike, col_payoff: PayoffLike, *, tol: float = 1e-9) -> list[Profile]:
+def support_enumeration(row_payoff: PayoffLike, col_payoff: PayoffLike, *,
+                        tol: float = 1e-9) -> list[Profile]:
     """All Nash equilibria (pure and mixed) of a nondegenerate game, by support enumeration.
 
     Ordered by support size, then lexicographically by support. Warns with `DegenerateGameWarning` when an

@@ -78,7 +78,8 @@ class Profile:
         def mix(labels: tuple[str, ...], p: np.ndarray) -> str:
             return ", ".join(f"{lab}: {q:.4g}" for lab, q in zip(labels, p, strict=True) if q > 0)
 
-        return (f"Profile(row={{{mix(self.row_labels, self.row_mix)}}}, col={{{mix(self.col_labels, self.col_mix)}}}, "
+        return (f"Profile(row={{{mix(self.row_labels, self.row_mix)}}}, "
+                f"col={{{mix(self.col_labels, self.col_mix)}}}, "
                 f"payoffs=({self.row_payoff:.6g}, {self.col_payoff:.6g}))")
 
 
@@ -147,7 +148,8 @@ def _to_array(obj: PayoffLike, who: str, ndim: int,
         arr = np.asarray(obj, dtype=float)
     if arr.ndim != ndim or 0 in arr.shape:
         want = "(strategies, strategies)" if ndim == 2 else "(members, strategies, strategies)"
-        raise InputError(None, key, f"payoffs have shape {arr.shape}", f"give a non-empty array of shape {want}")
+        raise InputError(None, key, f"payoffs have shape {arr.shape}",
+                         f"give a non-empty array of shape {want}")
     if not np.isfinite(arr).all():
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise InputError(None, key, f"payoff at index {where} is not finite",
@@ -165,7 +167,8 @@ def _check_distinct(labels: tuple[tuple[str, ...], tuple[str, ...]], key: str
     return labels
 
 
-def _align_frame(frame: pd.DataFrame, like: tuple[tuple[str, ...], tuple[str, ...]], key: str) -> pd.DataFrame:
+def _align_frame(frame: pd.DataFrame, like: tuple[tuple[str, ...], tuple[str, ...]],
+                 key: str) -> pd.DataFrame:
     """Reorder the second player's table to the first's labels; differing label sets are an error."""
     index = {str(x): x for x in frame.index}
     columns = {str(x): x for x in frame.columns}

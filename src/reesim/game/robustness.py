@@ -55,7 +55,8 @@ def robustness(row_payoffs: PayoffLike, col_payoffs: PayoffLike, *, tol: float =
     n_members = ens.row.shape[0]
     median = n_members  # index of the member-median game, appended as one extra member
     stacked = Game(np.concatenate([ens.row, np.median(ens.row, axis=0)[None]]),
-                   np.concatenate([ens.col, np.median(ens.col, axis=0)[None]]), ens.row_labels, ens.col_labels)
+                   np.concatenate([ens.col, np.median(ens.col, axis=0)[None]]),
+                   ens.row_labels, ens.col_labels)
     rows: dict[tuple[str, tuple[str, ...], tuple[str, ...]], dict] = {}
 
     def record(kind: str, member: int, x: np.ndarray, y: np.ndarray) -> None:

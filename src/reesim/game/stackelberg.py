@@ -41,7 +41,8 @@ def stackelberg_choices(game: Game, tie_break: TieBreak = "strong", tol: float =
     Returns integer arrays of shape game.row.shape[:-2] (scalars for a single game).
     """
     if tie_break not in ("strong", "weak"):
-        raise InputError(None, "tie_break", f"unknown tie-breaking rule {tie_break!r}", "use 'strong' or 'weak'")
+        raise InputError(None, "tie_break", f"unknown tie-breaking rule {tie_break!r}",
+                         "use 'strong' or 'weak'")
     t = game.tolerance(tol)
     follower_best = game.col >= game.col.max(axis=-1, keepdims=True) - t
     sign = 1.0 if tie_break == "strong" else -1.0
