@@ -54,7 +54,7 @@ def assert_nash(row: np.ndarray, col: np.ndarray, p: Profile, tol: float = 1e-9)
 def test_prisoners_dilemma_has_only_defect_defect():
     frame = pd.DataFrame(PD_ROW, index=["cooperate", "defect"], columns=["cooperate", "defect"])
     (eq,) = pure_nash(frame, frame.T)
-    assert (eq.row_support, eq.col_support) == (("defect",), ("defect",))
+    assert eq.is_pure and (eq.row_support, eq.col_support) == (("defect",), ("defect",))
     assert (eq.row_payoff, eq.col_payoff) == (1.0, 1.0)
     assert mixes(support_enumeration(PD_ROW, PD_COL)) == [((0.0, 1.0), (0.0, 1.0))]
 
@@ -62,6 +62,7 @@ def test_prisoners_dilemma_has_only_defect_defect():
 def test_matching_pennies_has_only_the_uniform_mix():
     assert pure_nash(MP, -MP) == []
     (eq,) = support_enumeration(MP, -MP)
+    assert not eq.is_pure
     np.testing.assert_allclose(eq.row_mix, [0.5, 0.5], atol=1e-12)
     np.testing.assert_allclose(eq.col_mix, [0.5, 0.5], atol=1e-12)
     assert eq.row_payoff == pytest.approx(0.0, abs=1e-12)
@@ -88,6 +89,7 @@ def test_weak_pure_equilibria_are_reported_and_degeneracy_is_flagged():
         eqs = support_enumeration(row, col)
     for eq in eqs:
         assert_nash(row, col, eq)
+    assert robustness(np.stack([row, BOS_ROW]), np.stack([col, BOS_COL])).degenerate_members == 1
 
 
 def test_nondegenerate_game_gives_no_warning():

@@ -60,7 +60,8 @@ class BargainingParams(BaseModel):
                                           "diversification input (1 if it is already in USD million).")
     max_duration: int = Field(12, ge=1, description="Months of controls after which China suspends them "
                               "regardless. Assumption.")
-    eased_months: int = Field(12, ge=1, description="Months the residual regime lasts before calm. Assumption.")
+    eased_months: int = Field(12, ge=1, description="Months the residual regime lasts before calm. "
+                              "Assumption.")
     suspension_months: int = Field(12, ge=1, description="Months a suspension lasts (Busan: one year, "
                                    "reported).")
     cooldown_months: int = Field(3, ge=0, description="Months after controls end before a new trigger can "

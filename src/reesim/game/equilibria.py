@@ -93,43 +93,52 @@ def enumerate_supports(row: np.ndarray, col: np.ndarray, t: float, tol: float, s
             sub_col = col[:, rows, :]
             for cols in combinations(range(n), k):
                 y_sup, y_singular = _indifferent(sub_row[:, :, cols])
-                x_sup, x_singular = _indifferent(np.swapaxes(sub_col[:, :, cols], 1, 2))
-                ok = (y_sup > tol).all(axis=1) & (x_sup > tol).all(axis=1)
-                if not ok.any():
+                idx = np.flatnonzero((y_sup > tol).all(axis=1))  # later work only for members still in
+                if idx.size == 0:
                     continue
-                x = np.zeros((len(ok), m))
-                y = np.zeros((len(ok), n))
+                x_sup, x_singular = _indifferent(np.swapaxes(sub_col[idx][:, :, cols], 1, 2))
+                positive = (x_sup > tol).all(axis=1)
+                idx, x_sup, x_singular = idx[positive], x_sup[positive], x_singular[positive]
+                if idx.size == 0:
+                    continue
+                x = np.zeros((idx.size, m))
+                y = np.zeros((idx.size, n))
                 # Renormalise: exact for pure strategies, and a singular system's solution may be off scale;
                 # the best-response check below is what makes the profile an equilibrium.
-                x[:, rows] = x_sup / np.where(ok, x_sup.sum(axis=1), 1.0)[:, None]
-                y[:, cols] = y_sup / np.where(ok, y_sup.sum(axis=1), 1.0)[:, None]
-                row_gain = np.einsum("bij,bj->bi", row, y)
-                col_gain = np.einsum("bi,bij->bj", x, col)
+                x[:, rows] = x_sup / x_sup.sum(axis=1, keepdims=True)
+                y[:, cols] = y_sup[idx] / y_sup[idx].sum(axis=1, keepdims=True)
+                row_gain = np.einsum("bij,bj->bi", row[idx], y)
+                col_gain = np.einsum("bi,bij->bj", x, col[idx])
                 row_best = row_gain >= row_gain.max(axis=1, keepdims=True) - t
                 col_best = col_gain >= col_gain.max(axis=1, keepdims=True) - t
-                ok &= row_best[:, rows].all(axis=1) & col_best[:, cols].all(axis=1)
-                degenerate = (row_best.sum(axis=1) > k) | (col_best.sum(axis=1) > k) | x_singular | y_singular
-                found.extend(Found(int(b), x[b], y[b], bool(degenerate[b])) for b in np.flatnonzero(ok))
+                ok = row_best[:, rows].all(axis=1) & col_best[:, cols].all(axis=1)
+                degenerate = ((row_best.sum(axis=1) > k) | (col_best.sum(axis=1) > k) | x_singular
+                              | y_singular[idx])
+                found.extend(Found(int(idx[b]), x[b], y[b], bool(degenerate[b])) for b in np.flatnonzero(ok))
     return found
 
 
 def _indifferent(payoff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mix z over k strategies that makes the other player indifferent: payoff @ z = w 1, sum z = 1.
 
-    `payoff` is (members, k, k), rows the indifferent player's strategies. Solved by pseudo-inverse so a
-    singular system (a degenerate game) yields its minimum-norm solution, which the caller still verifies;
-    returns (z, singular flag) per member.
+    `payoff` is (members, k, k), rows the indifferent player's strategies. Returns (z, singular flag) per
+    member. A batch with a singular system (a degenerate game) is solved by pseudo-inverse instead, which
+    gives a singular system's minimum-norm solution; the caller verifies every solution either way.
     """
     b, k, _ = payoff.shape
     system = np.zeros((b, k + 1, k + 1))
     system[:, :k, :k] = payoff
     system[:, :k, k] = -1.0
     system[:, k, :k] = 1.0
-    u, s, vh = np.linalg.svd(system)
-    keep = s > 1e-12 * s[:, :1]
-    inv_s = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0)
-    solution = np.einsum("bji,bj->bi", vh, inv_s * u[:, k, :])  # V diag(1/s) U' e_k, e_k the right-hand side
-    return solution[:, :k], ~keep.all(axis=1)
+    try:
+        solution = np.linalg.solve(system, np.broadcast_to(np.eye(k + 1)[k], (b, k + 1))[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        u, s, vh = np.linalg.svd(system)
+        keep = s > 1e-12 * s[:, :1]
+        inv_s = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0)
+        solution = np.einsum("bji,bj->bi", vh, inv_s * u[:, k, :])  # V diag(1/s) U' e_k, e_k the right side
+        return solution[:, :k], ~keep.all(axis=1)
+    return solution[:, :k], np.zeros(b, dtype=bool)
 
 
 def zero_sum(row_payoff: PayoffLike) -> Profile:

@@ -2,7 +2,7 @@
 
 Each player's payoff is a weighted sum of outcome metrics, one number per run (e.g. a sum over the horizon):
 
-    payoff(member, china_strategy, g7_strategy) = sum_k weight_k * metric_k(member, china_strategy, g7_strategy)
+    payoff(member, china, g7) = sum_k weight_k * metric_k(member, china, g7)
 
 A weight converts its metric into a common unit, USD million by default, and its sign says whether the player
 wants more or less of it. The defaults below are assumptions, not estimates: they encode a reading of the
@@ -44,8 +44,9 @@ class Objective(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    weights: dict[str, FiniteFloat] = Field(min_length=1, description="Weight per metric name, payoff units "
-                                                                      "per metric unit; sign = wanted direction.")
+    weights: dict[str, FiniteFloat] = Field(
+        min_length=1,
+        description="Weight per metric name, payoff units per metric unit; sign = wanted direction.")
 
 
 class Objectives(BaseModel):
@@ -82,7 +83,8 @@ def payoff_tables(metrics: pd.DataFrame, objectives: Objectives | None = None, *
     shape = tuple(len(lab) for lab in labels)
     flat = np.ravel_multi_index(codes, shape)
     _check_grid(np.bincount(flat, minlength=int(np.prod(shape))), shape, labels, source)
-    coords = {"member": list(labels[0]), "china": [str(x) for x in labels[1]], "g7": [str(x) for x in labels[2]]}
+    coords = {"member": list(labels[0]), "china": [str(x) for x in labels[1]],
+              "g7": [str(x) for x in labels[2]]}
     tables = []
     for player, objective in (("china", objectives.china), ("g7", objectives.g7)):
         values = np.zeros(int(np.prod(shape)))
