@@ -13,7 +13,7 @@ equilibrium of a *nondegenerate* game (no mix of support size k has more than k 
 degenerate game (payoff ties, duplicated strategies) equilibria form continua or have supports of unequal
 size; those are missed or represented by one point, so the result is sound (everything reported is an
 equilibrium) but may be incomplete, and a `DegenerateGameWarning` says so. Pure equilibria are always found.
-The work grows as 4^min(m, n): fine for strategy grids up to about 10 x 10.
+There are C(m + n, m) support pairs, each one small solve batched over members: fine up to about 8 x 8.
 
 Zero-sum games (B = -A) are solved exactly by linear programming (von Neumann's minimax theorem): the row
 player maximises the value w subject to x'A >= w 1', x in the simplex, and the column player solves the dual
@@ -149,7 +149,7 @@ def zero_sum(row_payoff: PayoffLike) -> Profile:
     """
     labelled = as_game(row_payoff, row_payoff)
     game = Game(labelled.row, -labelled.row, labelled.row_labels, labelled.col_labels)
-    a = game.row / game.tolerance(1.0)  # scaled to at most 1 in magnitude, so LP tolerances are relative
+    a = game.row / game.scale  # at most 1 in magnitude, so the LP's tolerances are relative
     return profile(game, clean_mix(_maximin(a), 1e-12), clean_mix(_maximin(-a.T), 1e-12))
 
 

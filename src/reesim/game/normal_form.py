@@ -35,14 +35,18 @@ class Game:
         """(row strategies, column strategies)."""
         return self.row.shape[-2], self.row.shape[-1]
 
+    @property
+    def scale(self) -> float:
+        """The largest payoff magnitude, at least 1: the unit of tolerances and of scaled LPs."""
+        return max(1.0, float(np.abs(self.row).max()), float(np.abs(self.col).max()))
+
     def tolerance(self, tol: float) -> float:
-        """Absolute payoff tolerance: `tol` times the largest payoff magnitude (at least 1).
+        """Absolute payoff tolerance: `tol` times `scale`.
 
         Payoffs built from simulations are often in USD million, so a fixed absolute tolerance would be
         either too tight for large tables or too loose for small ones.
         """
-        scale = max(1.0, float(np.abs(self.row).max()), float(np.abs(self.col).max()))
-        return tol * scale
+        return tol * self.scale
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,6 +76,7 @@ class Profile:
 
     @property
     def is_pure(self) -> bool:
+        """Both players play a single strategy."""
         return len(self.row_support) == 1 and len(self.col_support) == 1
 
     def __repr__(self) -> str:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from reesim.game.equilibria import enumerate_supports
-from reesim.game.normal_form import Game, PayoffLike, as_ensemble
+from reesim.game.normal_form import Game, PayoffLike, as_ensemble, profile
 from reesim.game.stackelberg import stackelberg_choices
 
 KINDS = ("pure_nash", "mixed_nash", "stackelberg_strong", "stackelberg_weak")
@@ -57,15 +57,14 @@ def robustness(row_payoffs: PayoffLike, col_payoffs: PayoffLike, *, tol: float =
     stacked = Game(np.concatenate([ens.row, np.median(ens.row, axis=0)[None]]),
                    np.concatenate([ens.col, np.median(ens.col, axis=0)[None]]),
                    ens.row_labels, ens.col_labels)
-    rows: dict[tuple[str, tuple[str, ...], tuple[str, ...]], dict] = {}
+    tallies: dict[tuple[str, tuple[str, ...], tuple[str, ...]], _Tally] = {}
 
     def record(kind: str, member: int, x: np.ndarray, y: np.ndarray) -> None:
-        key = (kind, _labels(ens.row_labels, x), _labels(ens.col_labels, y))
-        entry = rows.setdefault(key, {"count": 0, "median": None})
+        tally = tallies.setdefault((kind, _labels(ens.row_labels, x), _labels(ens.col_labels, y)), _Tally())
         if member == median:
-            entry["median"] = (x, y)
+            tally.median = (x, y)
         else:
-            entry["count"] += 1
+            tally.count += 1
 
     found = enumerate_supports(stacked.row, stacked.col, stacked.tolerance(tol), tol,
                                range(1, min(ens.shape) + 1))
@@ -77,22 +76,36 @@ def robustness(row_payoffs: PayoffLike, col_payoffs: PayoffLike, *, tol: float =
         for member in range(n_members + 1):
             record(f"stackelberg_{tie_break}", member, np.eye(m)[leader[member]], np.eye(n)[follower[member]])
 
-    med_row, med_col = stacked.row[median], stacked.col[median]
-    table = pd.DataFrame([
-        {"kind": kind, "row_support": row_sup, "col_support": col_sup, "share": e["count"] / n_members,
-         "in_median": e["median"] is not None,
-         "row_mix": None if e["median"] is None else tuple(map(float, e["median"][0])),
-         "col_mix": None if e["median"] is None else tuple(map(float, e["median"][1])),
-         "row_payoff": np.nan if e["median"] is None else float(e["median"][0] @ med_row @ e["median"][1]),
-         "col_payoff": np.nan if e["median"] is None else float(e["median"][0] @ med_col @ e["median"][1])}
-        for (kind, row_sup, col_sup), e in rows.items()], columns=COLUMNS)
+    median_game = Game(stacked.row[median], stacked.col[median], ens.row_labels, ens.col_labels)
+    table = pd.DataFrame([_table_row(key, tally, median_game, n_members) for key, tally in tallies.items()],
+                         columns=COLUMNS)
     table = table.sort_values(["kind", "share", "in_median"], ascending=[True, False, False], kind="stable",
                               key=lambda col: col.map(KINDS.index) if col.name == "kind" else col)
     degenerate = {f.member for f in found if f.degenerate and f.member != median}
-    return Robustness(table.reset_index(drop=True),
-                      pd.DataFrame(med_row, index=list(ens.row_labels), columns=list(ens.col_labels)),
-                      pd.DataFrame(med_col, index=list(ens.row_labels), columns=list(ens.col_labels)),
-                      n_members, len(degenerate))
+    labels = {"index": list(ens.row_labels), "columns": list(ens.col_labels)}
+    return Robustness(table.reset_index(drop=True), pd.DataFrame(median_game.row, **labels),
+                      pd.DataFrame(median_game.col, **labels), n_members, len(degenerate))
+
+
+@dataclass
+class _Tally:
+    """Members in which an outcome holds, and its mixes in the median game if it holds there."""
+
+    count: int = 0
+    median: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _table_row(key: tuple[str, tuple[str, ...], tuple[str, ...]], tally: _Tally, median_game: Game,
+               n_members: int) -> dict:
+    kind, row_support, col_support = key
+    row = {"kind": kind, "row_support": row_support, "col_support": col_support,
+           "share": tally.count / n_members, "in_median": tally.median is not None,
+           "row_mix": None, "col_mix": None, "row_payoff": np.nan, "col_payoff": np.nan}
+    if tally.median is not None:
+        prof = profile(median_game, *tally.median)
+        row.update(row_mix=tuple(map(float, prof.row_mix)), col_mix=tuple(map(float, prof.col_mix)),
+                   row_payoff=prof.row_payoff, col_payoff=prof.col_payoff)
+    return row
 
 
 def _labels(labels: tuple[str, ...], mix: np.ndarray) -> tuple[str, ...]:

@@ -65,8 +65,7 @@ def stackelberg_pure(row_payoff: PayoffLike, col_payoff: PayoffLike, *, tie_brea
 def stackelberg_mixed(row_payoff: PayoffLike, col_payoff: PayoffLike, *, tol: float = 1e-9) -> Profile:
     """The strong Stackelberg equilibrium with mixed commitment, by one LP per follower strategy."""
     game = as_game(row_payoff, col_payoff)
-    scale = game.tolerance(1.0)
-    a, b = game.row / scale, game.col / scale
+    a, b = game.row / game.scale, game.col / game.scale  # the LP's tolerances become relative
     m, n = game.shape
     best: tuple[float, int, np.ndarray] | None = None
     for j in range(n):
