@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from reesim.errors import InputError
 from reesim.game import (DegenerateGameWarning, Profile, pure_nash, regrets, robustness, stackelberg_mixed,
                          stackelberg_pure, support_enumeration, zero_sum)
-from reesim.game.bargaining import (CALM, CONTROLS, EASED, SUSPENDED, BargainingParams, initial_state,
-                                    run_cycle, step)
+from reesim.game.bargaining import (CALM, CONTROLS, EASED, PHASES, SUSPENDED, BargainingParams,
+                                    initial_state, run_cycle, step)
 from reesim.game.payoffs import (DEFAULT_CHINA_WEIGHTS, DEFAULT_G7_WEIGHTS, Objective, Objectives,
                                  payoff_tables)
 
@@ -362,7 +362,7 @@ def test_calm_without_trigger():
 
 def test_trigger_starts_controls():
     trace = cycle(CERTAIN)
-    assert list(trace.phase[0, :3]) == [CALM, CALM, CONTROLS]
+    assert [PHASES[p] for p in trace.phase[0, :3]] == ["calm", "calm", "controls"]
     assert trace.intensity[0, 2] == CERTAIN.intensity
     assert (trace.phase[0, 2:] == CONTROLS).sum() == CERTAIN.max_duration  # no pain: runs to the limit
 
