@@ -18,6 +18,7 @@ import pandas as pd
 from reesim.world.world import World, load_world
 
 RARE_EARTHS = "RARE EARTHS"
+WORLD_TOTAL = "World total"
 
 
 def mcs_edition(mcs: pd.DataFrame) -> int:
@@ -58,6 +59,35 @@ def tables_from_mcs(mcs: pd.DataFrame, source: str) -> dict[str, pd.DataFrame]:
         "us_salient": us_salient.reset_index(drop=True),
         "prices": prices.dropna(subset=["price"]).reset_index(drop=True),
     }
+
+
+# DS140 column -> (us_salient statistic, unit). The 1998-dollar unit value is left out: it is derived.
+DS140_STATISTICS = {
+    "us_production": ("mine_production", "metric tons"),
+    "us_imports": ("imports", "metric tons"),
+    "us_exports": ("exports", "metric tons"),
+    "us_apparent_consumption": ("apparent_consumption", "metric tons"),
+    "unit_value_usd_per_t": ("unit_value", "dollars per metric ton"),
+}
+
+
+def tables_from_ds140(ds140: pd.DataFrame, source: str, first_year: int) -> dict[str, pd.DataFrame]:
+    """World mine production and US statistics from `first_year` on, from a DS140 series (`read_ds140`).
+
+    DS140 gives no production by country, so the production rows are the world totals; a historical
+    world takes its by-country rows from the Mineral Commodity Summaries of the time.
+    """
+    rows = ds140[ds140.index >= first_year]
+    production = pd.DataFrame({
+        "usgs_country": WORLD_TOTAL, "year": rows.index, "quantity": rows["world_production"],
+        "source": source, "status": "reported", "note": "",
+    }).dropna(subset=["quantity"])
+    salient = [
+        {"statistic": key, "year": year, "value": value, "unit": unit,
+         "flag": "NA" if math.isnan(value) else "", "source": source, "status": "reported"}
+        for column, (key, unit) in DS140_STATISTICS.items() for year, value in rows[column].items()
+    ]
+    return {"usgs_production": production.reset_index(drop=True), "us_salient": pd.DataFrame(salient)}
 
 
 def _compare(category: str, unit: str, ours: pd.Series, theirs: pd.Series) -> pd.DataFrame:

@@ -25,6 +25,7 @@ STAGES_OF_PROCESS = {"mine": {"mining"}, "cracking": {"mining"}, "separation": {
                      "magnet": {"magnet"}, "recycling": {"mining", "magnet"}}
 MAGNET_KINDS = ("NdFeB", "SmCo")
 FACILITY_QUOTAS = ("mining", "separation")  # quota kinds that cap named facilities (column facilities.quota)
+WORLD_TOLERANCE = 0.02  # mines' total against the USGS world total, which USGS rounds to 2-3 digits
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,16 @@ def mine_output_matches_usgs(world: World) -> Iterator[CheckResult]:
             yield _fail(world, name, "facilities", f"USGS country={row.usgs_country}",
                         f"mines in {row.regions} produce {row.facilities:,.0f} t but USGS reports {row.usgs:,.0f} t",
                         "align output_base of the mines with usgs_production.csv")
-    yield CheckResult(name, True, f"{len(production)} USGS country groups")
+    usgs = world.tables["usgs_production"]
+    total = usgs.loc[(usgs["year"] == world.base_year) & (usgs["usgs_country"] == "World total"), "quantity"]
+    mines = world.tables["facilities"].query("process == 'mine'")["output_base"].sum()
+    # USGS rounds the world total to two or three significant digits and leaves some countries out (NA).
+    if len(total) and abs(mines - total.iloc[0]) > WORLD_TOLERANCE * total.iloc[0]:
+        yield _fail(world, name, "facilities", "USGS country=World total",
+                    f"all mines produce {mines:,.0f} t but USGS reports a world total of "
+                    f"{total.iloc[0]:,.0f} t",
+                    "add or resize the mines of countries USGS leaves out (NA) or align output_base")
+    yield CheckResult(name, True, f"{len(production)} USGS country groups and the world total")
 
 
 def usgs_groups_comparison(world: World, year: int) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from reesim.world.provenance import check_provenance, check_references
 from reesim.world.schema import Schema, load_schema
 from reesim.world.tables import read_table
 
-BUILTIN_WORLDS = ("world2024",)
+BUILTIN_WORLDS = ("world2024", "world2009")
 DEFAULT_WORLD = "world2024"
 META = "meta"  # the one-row table that says what the world is (world.csv): base year and description
 
