@@ -47,7 +47,7 @@ def test_sources_lists_publishers_and_counts():
 def test_check_passes_on_default_and_fails_on_broken(world_copy: Path):
     assert run("data", "check").exit_code == 0
     df = pd.read_csv(world_copy / "facilities.csv", dtype=str, keep_default_na=False)
-    df.loc[df["facility"] == "USA_MOUNTAIN_PASS", "output_2024"] = "99999"
+    df.loc[df["facility"] == "USA_MOUNTAIN_PASS", "output_base"] = "99999"
     df.to_csv(world_copy / "facilities.csv", index=False)
     result = run("data", "check", "--world", str(world_copy))
     assert result.exit_code == 1

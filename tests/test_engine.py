@@ -148,7 +148,7 @@ def test_results_layout_units_and_manifest(year_2024):
 def test_scenario_validation_errors_are_clear(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nmembers: 0\n")
-    with pytest.raises(InputError, match=r"bad.yaml \[members\]"):
+    with pytest.raises(InputError, match=r"bad.yaml:2 \[members\]"):
         load_scenario(bad)
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text("name: x\nsurprise: 1\n")

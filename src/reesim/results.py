@@ -44,12 +44,19 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
                "Facility throughput (t REO for mines and separation, t metal, t magnet)"),
     "capacity": (("member", "time", "facility"), "t/yr", "Available capacity (ramps, outages, quotas, closures)"),
     "margin": (("member", "time", "facility"), "USD/kg", "Cash margin per unit of throughput"),
+    "fiscal_cost": (("member", "time", "instrument", "payer"), "USD million/month",
+                    "What each timeline event costs each paying region: payments (+) less revenues (-)"),
 }
 
 
 def assemble_results(scenario: Scenario, world: World, structure: Structure, params: dict[str, np.ndarray],
-                     months: pd.PeriodIndex, kept: dict[str, list[np.ndarray]], calibration: dict) -> Results:
-    """Stack the recorded months into a Dataset with coordinates, units and a manifest."""
+                     months: pd.PeriodIndex, kept: dict[str, list[np.ndarray]], calibration: dict,
+                     ledger: dict[str, np.ndarray] | None = None) -> Results:
+    """Stack the recorded months into a Dataset with coordinates, units and a manifest.
+
+    `ledger` maps each booking event to its (member, time, region) payments; only regions that pay or
+    collect anything are kept on the `payer` axis, so a run with a few instruments stays small.
+    """
     fac = world["facilities"].set_index("facility").loc[list(structure.facilities)]
     elements = world["products"].set_index("product")["element"]
     coords = {
@@ -75,6 +82,14 @@ def assemble_results(scenario: Scenario, world: World, structure: Structure, par
         dims, unit, description = VARIABLES[name]
         values = np.stack(frames, axis=1)
         data_vars[name] = xr.Variable(dims, values, attrs={"units": unit, "description": description})
+    if ledger:
+        stacked = np.stack(list(ledger.values()), axis=2)  # (M, T, I, R)
+        payers = np.flatnonzero(np.abs(stacked).sum(axis=(0, 1, 2)) > 0)
+        coords["instrument"] = list(ledger)
+        coords["payer"] = [structure.regions[i] for i in payers]
+        dims, unit, description = VARIABLES["fiscal_cost"]
+        data_vars["fiscal_cost"] = xr.Variable(dims, stacked[..., payers],
+                                               attrs={"units": unit, "description": description})
     data_vars["parameters"] = xr.Variable(("member", "parameter"), np.stack([params[k] for k in sorted(params)], axis=1),
                                           attrs={"description": "Parameter values drawn for each member"})
     manifest = {
@@ -186,6 +201,24 @@ class Statistics:
         out = flow / use.where(use > 0)
         out.attrs = {"units": "1", "description": f"share of {importer}'s use of {products} from {exporter}"}
         return _yearly(out, freq)
+
+    def fiscal_cost(self, payer: str | None = None, instrument: str | None = None,
+                    freq: str | None = None) -> xr.DataArray:
+        """Fiscal cost of the timeline's instruments (USD million per month), optionally for one payer or event.
+
+        Zero when the run has no instrument that pays or collects (the variable is then absent).
+        """
+        if "fiscal_cost" not in self.ds:
+            da = xr.zeros_like(self.ds["price"].isel(region=0, product=0, drop=True))
+        else:
+            da = self.ds["fiscal_cost"]
+            if payer is not None:
+                da = da.sel(payer=payer) if payer in da["payer"].values else xr.zeros_like(da.isel(payer=0, drop=True))
+            if instrument is not None:
+                da = da.sel(instrument=instrument)
+            da = da.sum([d for d in ("payer", "instrument") if d in da.dims])
+        da.attrs = {"units": "USD million/month", "description": "fiscal cost of instruments"}
+        return _yearly(da, freq)
 
     def shortfall_value(self, region: str | None = None, sector: str | None = None,
                         freq: str | None = None) -> xr.DataArray:

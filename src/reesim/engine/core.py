@@ -163,7 +163,7 @@ class Engine:
         self.added += np.where(due, self.pending, 0.0)
         self.pending = np.where(due, 0.0, self.pending)
         nameplate = s.line_capacity[None, :] * ramp + self.added
-        cap = nameplate * (1.0 - outage) * ~self.closed * _bcast(w.capacity_factor, (s.shape[3],))
+        cap = nameplate * (1.0 - outage) * ~self.closed * _bcast(w.capacity_factor, (m_, s.shape[3]))
         limit = np.full_like(cap, np.inf)
         for kind in (1, 2):  # China's quotas cap the holders' throughput, allocated by base-year output
             held = s.line_quota == kind
@@ -186,7 +186,7 @@ class Engine:
         s = self.s
         at_line = price[:, s.line_region, :]  # (M, N, P)
         value = (at_line * s.outputs[None]).sum(axis=2) * self.recovery * self.yield_factor
-        cost = (at_line * self.inputs).sum(axis=2) + self.unit_cost + _bcast(w.cost_offset, (s.shape[3],))
+        cost = (at_line * self.inputs).sum(axis=2) + self.unit_cost + _bcast(w.cost_offset, (self.m, s.shape[3]))
         return value - cost
 
     # -- clearing -------------------------------------------------------------------------------------------
@@ -364,7 +364,7 @@ class Engine:
             hurdle = _col(p["investment_hurdle"], 2) * _bcast(w.hurdle_factor, excess.shape)
             expand = ((excess > hurdle) & (self.use_ema > HIGH_USE) & (cap > 0)
                       & ~self.closed)
-            lead = _by_stage(p, "lead")[:, s.line_stage] + _bcast(w.start_delay, excess.shape)
+            lead = _by_stage(p, "lead")[:, s.line_stage] + _bcast(w.lead_delay, excess.shape)
             step_up = _col(p["expansion_share"], 2) * (s.line_capacity[None, :] + self.added)
             self.expansion = np.where(expand, step_up, 0.0)
             self.pending = np.where(expand, self.pending + step_up, self.pending)  # a later decision delays earlier ones

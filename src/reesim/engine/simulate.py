@@ -8,8 +8,11 @@ import numpy as np
 
 from reesim.engine.core import Engine, Solver, StepResult
 from reesim.engine.parameters import draw_parameters
-from reesim.engine.structure import build_structure
+from reesim.engine.structure import Structure, build_structure
 from reesim.engine.wedges import ConstantWedges, WedgeSchedule
+from reesim.policy.context import PolicyContext
+from reesim.policy.plants import add_policy_plants
+from reesim.policy.schedule import PolicySchedule
 from reesim.results import Results, assemble_results
 from reesim.scenario import Scenario
 from reesim.world import World, load_world
@@ -25,11 +28,38 @@ def default_solver() -> Solver:
     return solve_fast
 
 
+def scenario_world(scenario: Scenario, world: World | None = None) -> World:
+    """The scenario's world with the plants its timeline adds."""
+    return add_policy_plants(world or load_world(scenario.world), scenario.timeline)
+
+
+def policy_context(scenario: Scenario, world: World | None = None,
+                   params: dict[str, np.ndarray] | None = None) -> PolicyContext:
+    """What the scenario's instruments act on: the world with its new plants, compiled, and the parameters."""
+    world = scenario_world(scenario, world)
+    if params is None:
+        params = draw_parameters({}, [np.random.default_rng(0)])
+    return _context(world, build_structure(world), params)
+
+
+def _context(world: World, structure: Structure, params: dict[str, np.ndarray]) -> PolicyContext:
+    facilities = world["facilities"].query("process != 'cracking'").reset_index(drop=True)
+    elements = world["products"].set_index("product")["element"].fillna("")
+    return PolicyContext(structure=structure, facilities=facilities,
+                         product_element=tuple(str(elements[p]) for p in structure.products),
+                         elements=tuple(world["elements"]["element"]), params=params,
+                         base_month=structure.base_month, members=len(next(iter(params.values()))))
+
+
 def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: WedgeSchedule | None = None,
                  solver: Solver | None = None, variables: Iterable[str] | None = None,
                  progress: Callable[[int, int], None] | None = None) -> Results:
-    """Simulate `scenario` for all its members at once and return the recorded results."""
-    world = world or load_world(scenario.world)
+    """Simulate `scenario` for all its members at once and return the recorded results.
+
+    The scenario's timeline is compiled into the wedge schedule unless `wedges` is given (tests and
+    strategic actors pass their own).
+    """
+    world = scenario_world(scenario, world)
     structure = build_structure(world)
     children = np.random.SeedSequence(scenario.seed).spawn(scenario.members)
     rngs = [np.random.default_rng(child) for child in children]
@@ -42,8 +72,12 @@ def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: Wedg
     unknown = set(variables) - set(ALL_VARIABLES)
     if unknown:
         raise ValueError(f"unknown result variable(s) {sorted(unknown)}; choose from {', '.join(ALL_VARIABLES)}")
-    engine = Engine(structure, params, rngs, len(months), wedges or ConstantWedges(), solver or default_solver())
-    first = int((months.get_loc(scenario.start)))
+    schedule = None
+    if wedges is None and scenario.timeline:
+        schedule = PolicySchedule(scenario.timeline, _context(world, structure, params), len(months))
+    engine = Engine(structure, params, rngs, len(months), wedges or schedule or ConstantWedges(),
+                    solver or default_solver())
+    first = int(months.get_loc(scenario.first_month))
     kept: dict[str, list[np.ndarray]] = {v: [] for v in variables}
     warm = None
     for t in range(len(months)):
@@ -53,9 +87,12 @@ def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: Wedg
             _record(kept, step, structure.line_facility, len(structure.facilities), structure)
         if progress is not None:
             progress(t + 1, len(months))
+    if schedule is not None:
+        schedule.finish(engine.last, len(months))
     calibration = {"demand_scale": dict(zip(structure.products, engine.demand_scale.mean(axis=0).round(4).tolist())),
                    "unabsorbed_t_per_month": dict(zip(structure.products, engine.unabsorbed.round(1).tolist()))}
-    return assemble_results(scenario, world, structure, params, months[first:], kept, calibration)
+    ledger = None if schedule is None else {k: v[:, first:] for k, v in schedule.ledger.entries.items()}
+    return assemble_results(scenario, world, structure, params, months[first:], kept, calibration, ledger)
 
 
 def _record(kept: dict[str, list[np.ndarray]], step: StepResult, line_facility: np.ndarray, n_fac: int,

@@ -34,7 +34,8 @@ class MonthWedges:
     quota: (2,) China's mining and separation quotas in t REO/yr (nan: the engine's own quota path).
     quota_scale: (2,) multiplier on the mining and separation quotas (consolidation steering output).
     yield_factor: (N,) multiplier on a line's output per unit of throughput (a process without the know-how).
-    start_delay: (N,) months added to a line's announced start and to the lead time of expansions decided now.
+    start_delay: (N,) months added to a line's start (for a line not yet running: a project slips).
+    lead_delay: (N,) months added to the lead time of expansions decided this month.
     hurdle_factor: (N,) multiplier on the margin a line must earn before its owner expands (capital grants).
     demand_factor: (R, S, P) multiplier on final demand by region, sector and product (demand shocks).
     """
@@ -51,6 +52,7 @@ class MonthWedges:
     quota_scale: np.ndarray | float = 1.0
     yield_factor: np.ndarray | float = 1.0
     start_delay: np.ndarray | float = 0.0
+    lead_delay: np.ndarray | float = 0.0
     hurdle_factor: np.ndarray | float = 1.0
     demand_factor: np.ndarray | float = 1.0
 

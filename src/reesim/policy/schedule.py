@@ -1,0 +1,110 @@
+"""Compile a scenario's timeline into the engine's wedge schedule, and keep the instruments' accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from reesim.engine.wedges import MonthWedges
+from reesim.policy.builder import Ledger, WedgeBuilder
+from reesim.policy.context import PolicyContext
+from reesim.policy.control import Amend, Suspend
+from reesim.policy.event import Event, EventRun
+from reesim.policy.timing import month_index
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reesim.engine.core import StepResult
+
+REFERENCE_MONTHS = 12  # licence caps refer to the average flow over this many months
+
+
+def event_labels(timeline: Sequence[Event]) -> list[str]:
+    """The name of each event: its id, or instrument and position (e.g. 'tariff-3')."""
+    return [e.id or f"{e.instrument}-{i + 1}" for i, e in enumerate(timeline)]
+
+
+class PolicySchedule:
+    """The wedges of a timeline month by month (the engine's `WedgeSchedule`), with a ledger of payments."""
+
+    def __init__(self, timeline: Sequence[Event], ctx: PolicyContext, horizon: int) -> None:
+        self.ctx = ctx
+        base = ctx.base_month
+        labels = event_labels(timeline)
+        self._windows: dict[str, tuple[int, float]] = {}
+        self._versions: dict[str, list[tuple[int, Event]]] = {}
+        self._suspensions: dict[str, list[tuple[int, float]]] = {}
+        for label, event in zip(labels, timeline):
+            window = (month_index(event.start, base), month_index(event.end, base) if event.end else np.inf)
+            if isinstance(event, Suspend):
+                self._suspensions.setdefault(event.target, []).append(window)
+            elif not isinstance(event, Amend):
+                self._windows[label] = window
+                self._versions[label] = [(window[0], event)]
+        for event in sorted((e for e in timeline if isinstance(e, Amend)), key=lambda e: e.start):
+            latest = self._versions[event.target][-1][1]  # amendments build on each other in date order
+            changed = type(latest).model_validate({**latest.model_dump(), **event.set})
+            self._versions[event.target].append((month_index(event.start, base), changed))
+        self._memos: dict[str, dict] = {label: {} for label in self._windows}
+        s = ctx.structure
+        self.ledger = Ledger(ctx.members, horizon, s.regions)
+        self._shape = (ctx.members, len(s.regions), len(s.products), len(s.line_facility), len(s.sectors))
+        self._trade_mean: np.ndarray | None = None
+        self._observed = 0
+
+    # -- which events act when ------------------------------------------------------------------------------
+    def _version(self, label: str, t: int) -> Event:
+        current = self._versions[label][0][1]
+        for since, event in self._versions[label]:
+            if since <= t:
+                current = event
+        return current
+
+    def _suspended(self, label: str, t: int) -> bool:
+        return any(a <= t <= b for a, b in self._suspensions.get(label, []))
+
+    def in_force(self, t: int) -> Iterator[tuple[str, Event]]:
+        """Events acting in month t (started, not ended, not suspended), in timeline order."""
+        for label, (start, end) in self._windows.items():
+            if start <= t <= end and not self._suspended(label, t):
+                yield label, self._version(label, t)
+
+    def _ended(self, t: int) -> Iterator[tuple[str, Event]]:
+        for label, (start, end) in self._windows.items():
+            if t >= start and (t > end or self._suspended(label, t)):
+                yield label, self._version(label, t)
+
+    # -- the engine's interface -----------------------------------------------------------------------------
+    def __call__(self, t: int, last: StepResult | None) -> MonthWedges:
+        if last is not None:
+            self._observe(last)
+            self._settle(t, last)
+        builder = WedgeBuilder(*self._shape)
+        for label, event in self.in_force(t):
+            event.act(self._run(label, event, t, last, builder))
+        for label, event in self._ended(t):
+            event.after_end(self._run(label, event, t, last, builder))
+        return builder.build()
+
+    def finish(self, last: StepResult, months: int) -> None:
+        """Book the payments of the final month (called once after the last step)."""
+        self._settle(months, last)
+
+    def _settle(self, t: int, last: StepResult) -> None:
+        for label, event in self.in_force(t - 1):
+            event.settle(self._run(label, event, t, last, WedgeBuilder(*self._shape)))
+
+    def _run(self, label: str, event: Event, t: int, last: StepResult | None, builder: WedgeBuilder) -> EventRun:
+        return EventRun(ctx=self.ctx, label=label, t=t, since=t - self._windows[label][0], last=last,
+                        memo=self._memos[label], wedges=builder, ledger=self.ledger,
+                        trade_reference=self._trade_mean)
+
+    def _observe(self, last: StepResult) -> None:
+        """Running mean of trade flows over the last REFERENCE_MONTHS months (exponential after the first)."""
+        self._observed += 1
+        weight = 1.0 / min(self._observed, REFERENCE_MONTHS)
+        if self._trade_mean is None:
+            self._trade_mean = last.trade.copy()
+        else:
+            self._trade_mean += weight * (last.trade - self._trade_mean)

@@ -1,0 +1,1 @@
+"""Built-in scenarios, one YAML file each; `reesim scenarios` lists them."""
