@@ -16,7 +16,7 @@ from reesim.engine.structure import build_structure
 from reesim.engine.wedges import ConstantWedges
 from reesim.errors import DatasetError
 from reesim.market.fast import solve_fast
-from reesim.usgs.compare import tables_from_ds140
+from reesim.usgs.compare import diff_world_ds140, tables_from_ds140
 from reesim.usgs.ds140 import read_ds140
 from reesim.world import base_year_of, load_world, world_path
 from reesim.world.checks import run_checks, usgs_groups_comparison
@@ -104,6 +104,16 @@ def test_usgs_tables_are_ds140_as_published(world, ds140):
     assert list(salient[["statistic", "year"]].itertuples(index=False)) == \
         list(theirs[["statistic", "year"]].itertuples(index=False))
     np.testing.assert_allclose(salient["value"].to_numpy(float), theirs["value"].to_numpy(float))
+
+
+def test_ds140_diff_names_each_changed_figure(world, ds140):
+    assert (diff_world_ds140(world, ds140)["change"] == "same").all()
+    edited = ds140.copy()
+    edited.loc[2009, "world_production"] = 130_000.0
+    diff = diff_world_ds140(world, edited).set_index(["category", "key", "year"])
+    assert diff.at[("production", "World total", 2009), "change"] == "changed"
+    assert (diff["change"] == "changed").sum() == 1
+    assert len(diff) == 21 + 21 * 5  # world totals and five US statistics for 2000-2020
 
 
 def test_export_quotas_and_prices_as_recorded(world):

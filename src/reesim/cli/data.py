@@ -115,7 +115,7 @@ def import_usgs(
     rows: Annotated[int, typer.Option("--rows", "-n", help="Rows to show at most.")] = 60,
 ) -> None:
     """Compare a USGS data file with the dataset (production, reserves, prices, US statistics); optionally write an update."""
-    from reesim.usgs.compare import diff_world, write_updated_world
+    from reesim.usgs.compare import diff_world, diff_world_ds140, write_updated_world
     from reesim.usgs.ds140 import read_ds140
     from reesim.usgs.mcs import read_mcs_rare_earths
 
@@ -124,6 +124,10 @@ def import_usgs(
             series = read_ds140(path)
             show_frame(series.reset_index().tail(rows), title=f"USGS Data Series 140: {path.name} "
                        f"({series.index.min()}-{series.index.max()}, t REO and USD/t)")
+            diff = diff_world_ds140(_load(world, check=False), series)
+            changed = diff[diff["change"] != "same"]
+            show_frame(changed, title=f"{path.name} against world {world}: {len(changed)} of {len(diff)} "
+                       "shared values differ", max_rows=rows)
             if write is not None:
                 console().print("[yellow]--write applies to MCS data releases only; the DS140 series is historical.[/yellow]")
             return

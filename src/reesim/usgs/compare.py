@@ -136,6 +136,26 @@ def diff_world(world: World, mcs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def diff_world_ds140(world: World, ds140: pd.DataFrame) -> pd.DataFrame:
+    """The world totals and US statistics the dataset shares with a DS140 series, figure by figure.
+
+    Only the years both hold are compared: DS140 runs from 1900 and a world keeps the years it needs.
+    """
+    new = tables_from_ds140(ds140, source="file", first_year=int(ds140.index.min()))
+    usgs = world.tables["usgs_production"]
+    prod_old = usgs[usgs["usgs_country"] == WORLD_TOTAL].set_index(["usgs_country", "year"])["quantity"]
+    prod_new = new["usgs_production"].set_index(["usgs_country", "year"])["quantity"]
+    sal = world.tables["us_salient"]
+    sal_old = sal[sal["statistic"].isin([k for k, _ in DS140_STATISTICS.values()])]
+    sal_old = sal_old.set_index(["statistic", "year"])["value"]
+    sal_new = new["us_salient"].set_index(["statistic", "year"])["value"]
+    parts = [_compare("production", "t REO", prod_old[prod_old.index.isin(prod_new.index)],
+                      prod_new[prod_new.index.isin(prod_old.index)]),
+             _compare("us_salient", "see USGS unit", sal_old[sal_old.index.isin(sal_new.index)],
+                      sal_new[sal_new.index.isin(sal_old.index)])]
+    return pd.concat(parts, ignore_index=True)
+
+
 def _add_source(sources: pd.DataFrame, source: str, edition: int, source_file: str) -> pd.DataFrame:
     if source in set(sources["source"]):
         return sources
