@@ -130,7 +130,7 @@ def killed(tmp_path: Path, results: Results, store: RunStore, where: str, action
     script = tmp_path / "killer.py"
     script.write_text(textwrap.dedent(KILLER))
     proc = subprocess.run([sys.executable, str(script), str(blob), str(store.root), where, action, target],
-                          capture_output=True, text=True, timeout=120)
+                          check=False, capture_output=True, text=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
 
 

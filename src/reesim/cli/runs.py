@@ -81,7 +81,7 @@ def show_run(run: Annotated[str, typer.Argument(help="Run id (or its unambiguous
         raise fail(exc) from exc
     scenario = manifest["scenario"]
     facts = {"run": entry.run_id, "scenario": scenario["name"], "description": scenario.get("description", ""),
-             "members": entry.members, "seed": entry.seed, "months": f"{scenario['start']} to {scenario['end']}",
+             "members": entry.members, "seed": entry.seed, "months": f"{entry.start} to {entry.end}",
              "world": manifest["world"], "data version": entry.data_version, "code version": entry.code_version,
              "stored": entry.created.strftime("%Y-%m-%d %H:%M UTC"), "folder": str(entry.path),
              "size": _size(entry.bytes), "manifest key": entry.key}

@@ -9,7 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reesim.scenario import Scenario
+    from reesim.world import World
 
 KEY_FIELDS = ("scenario", "world", "data_version", "code_version", "seed", "members")
 
@@ -23,7 +27,7 @@ def run_key(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def planned_manifest(scenario: Any, world: Any) -> dict[str, Any]:  # noqa: ANN401 - Scenario, World
+def planned_manifest(scenario: Scenario, world: World) -> dict[str, Any]:
     """The identifying part of the manifest a run of `scenario` on `world` will carry, known before running."""
     from reesim._version import __version__
 

@@ -15,6 +15,7 @@ without a folder, which readers skip and the next writer drops. Readers never ta
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -26,7 +27,7 @@ import pandas as pd
 
 from reesim.errors import InputError
 from reesim.results import Results
-from reesim.store.codec import DATASET_FILE, MANIFEST_FILE, read_dataset, read_manifest, write_dataset_meta
+from reesim.store.codec import DATASET_FILE, read_dataset, read_manifest, write_dataset_meta
 from reesim.store.identity import run_id, run_key
 from reesim.store.location import STORE_ENV, default_store_path
 from reesim.store.lock import exclusive
@@ -45,6 +46,7 @@ class RunEntry:
     scenario: str
     members: int
     seed: int
+    start: str  # first reported month, YYYY-MM
     end: str
     data_version: str
     code_version: str
@@ -222,7 +224,7 @@ class RunStore:
 
     def _entry(self, row: pd.Series) -> RunEntry:
         return RunEntry(run_id=row["run_id"], key=row["key"], scenario=row["scenario"], members=int(row["members"]),
-                        seed=int(row["seed"]), end=row["end"], data_version=row["data_version"],
+                        seed=int(row["seed"]), start=row["start"], end=row["end"], data_version=row["data_version"],
                         code_version=row["code_version"], variables=tuple(row["variables"].split(",")),
                         created=row["created"], bytes=int(row["bytes"]), path=self.runs / row["run_id"])
 
@@ -244,10 +246,11 @@ def _row(folder: Path, created: pd.Timestamp) -> pd.DataFrame:
     """The catalog row of a complete run folder."""
     manifest = read_manifest(folder)
     scenario = manifest["scenario"]
+    months = [m[:7] for m in json.loads((folder / DATASET_FILE).read_text())["coords"]["time"]["values"]] or [""]
     return pd.DataFrame([{
         "run_id": folder.name, "key": run_key(manifest), "scenario": scenario["name"],
         "description": scenario.get("description", ""), "members": int(manifest["members"]),
-        "seed": int(manifest["seed"]), "start": scenario.get("start", ""), "end": scenario.get("end", ""),
+        "seed": int(manifest["seed"]), "start": months[0], "end": months[-1],
         "world": manifest["world"], "data_version": manifest["data_version"],
         "code_version": manifest["code_version"], "variables": ",".join(manifest["variables"]),
         "created": created, "bytes": sum(f.stat().st_size for f in folder.iterdir()),
