@@ -86,7 +86,7 @@ def assemble_results(scenario: Scenario, world: World, structure: Structure, par
         stacked = np.stack(list(ledger.values()), axis=2)  # (M, T, I, R)
         payers = np.flatnonzero(np.abs(stacked).sum(axis=(0, 1, 2)) > 0)
         coords["instrument"] = list(ledger)
-        coords["payer"] = [structure.regions[i] for i in payers]
+        coords["payer"] = np.array([structure.regions[i] for i in payers], dtype=str)
         dims, unit, description = VARIABLES["fiscal_cost"]
         data_vars["fiscal_cost"] = xr.Variable(dims, stacked[..., payers],
                                                attrs={"units": unit, "description": description})
@@ -213,7 +213,7 @@ class Statistics:
         else:
             da = self.ds["fiscal_cost"]
             if payer is not None:
-                da = da.sel(payer=payer) if payer in da["payer"].values else xr.zeros_like(da.isel(payer=0, drop=True))
+                da = da.where(da["payer"] == payer).sum("payer")  # zero when the payer books nothing
             if instrument is not None:
                 da = da.sel(instrument=instrument)
             da = da.sum([d for d in ("payer", "instrument") if d in da.dims])

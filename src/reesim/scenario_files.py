@@ -42,7 +42,12 @@ def _key(loc: tuple[Any, ...], data: Any) -> list[str | int]:
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
             path.append(part)
-        elif isinstance(node, dict) and isinstance(part, str) and part not in node and node.get("instrument") == part:
+        elif (
+            isinstance(node, dict)
+            and isinstance(part, str)
+            and part not in node
+            and node.get("instrument") == part
+        ):
             continue  # the discriminator's tag
         else:
             path.append(part)
@@ -79,8 +84,14 @@ def _problems(exc: ValidationError, path: Path | None, data: Any, root: yaml.Nod
             keys = [int(x) if x.isdigit() else x for x in head.split(".")]
         line = _line(root, keys) if root is not None else None
         where = None if path is None else f"{path}:{line}" if line else str(path)
-        problems.append(Problem(where, ".".join(str(k) for k in keys) or None, message,
-                                FIXES.get(error["type"], "see `reesim schema` for the allowed values")))
+        problems.append(
+            Problem(
+                where,
+                ".".join(str(k) for k in keys) or None,
+                message,
+                FIXES.get(error["type"], "see `reesim schema` for the allowed values"),
+            )
+        )
     return problems
 
 
@@ -95,24 +106,89 @@ def first_problem(exc: ValidationError, path: Path | None) -> dict[str, Any]:
 
 
 def check_file(path: Path) -> list[Problem]:
-    """Every problem in a scenario file: syntax, keys and values, dates, and names unknown to its world."""
+    """Every problem in a scenario file: syntax, keys and values, dates, and names unknown to its world.
+
+    Each timeline event is also checked on its own, so an event with a bad value does not hide a date
+    outside the horizon or an unknown region in another event.
+    """
     from reesim.scenario import Scenario, read_yaml, resolve_extends
 
     try:
         data = read_yaml(path)
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
+        root = yaml.compose(path.read_text(encoding="utf-8"))
         merged = resolve_extends(data, path.parent)
     except InputError as exc:
         return [exc.detail]
     own = len(data.get("timeline") or [])
     offset = len(merged.get("timeline", [])) - own  # the parent's events come first
+    problems: list[Problem] = []
     try:
-        scenario = Scenario.model_validate(merged)
+        Scenario.model_validate(merged)
+        valid = True
     except ValidationError as exc:
-        problems = _problems(exc, path, merged, None)
-        return [_relocate(p, offset, data, root, path) for p in problems]
-    return [_relocate(p, offset, data, root, path) for p in check_against_world(scenario)]
+        problems += _problems(exc, path, merged, None)
+        valid = False
+    problems += _event_problems(merged, check_dates=not valid)
+    return [_relocate(p, offset, data, root, path) for p in problems]
+
+
+def _event_problems(merged: dict[str, Any], check_dates: bool) -> list[Problem]:
+    """Problems of each event that parses on its own: dates outside the horizon, names unknown to the world."""
+    from pydantic import TypeAdapter
+
+    from reesim.engine.simulate import policy_context_for
+    from reesim.policy.instruments import TimelineEvent
+    from reesim.scenario import DEFAULT_END
+    from reesim.world import base_year_of
+
+    adapter = TypeAdapter(TimelineEvent)
+    events: list[tuple[int, Any]] = []
+    for i, raw in enumerate(merged.get("timeline") or []):
+        event = _lenient(adapter, raw)
+        if event is not None:
+            events.append((i, event))
+    world = merged.get("world", "world2024")
+    problems: list[Problem] = []
+    try:
+        base = f"{base_year_of(world)}-01"
+        ctx = policy_context_for(world, [e for _, e in events])
+    except (ValueError, InputError) as exc:
+        return [
+            Problem(None, "world", str(exc), "use a built-in world or a world folder; check new plants' ids")
+        ]
+    end = str(merged.get("end") or DEFAULT_END)
+    for i, raw in enumerate(merged.get("timeline") or [] if check_dates else []):
+        start = str(raw.get("start", "")) if isinstance(raw, dict) else ""
+        if start and (start < base or start > end):
+            problems.append(
+                Problem(
+                    None,
+                    f"timeline.{i}.start",
+                    f"start {start} is outside the horizon {base} to {end}",
+                    "move the event into the horizon or extend `end`",
+                )
+            )
+    for i, event in events:
+        try:
+            event.check(ctx)
+        except ValueError as exc:
+            problems.append(Problem(None, f"timeline.{i}", str(exc), "use a name that the world defines"))
+    return problems
+
+
+def _lenient(adapter: Any, raw: Any) -> Any:
+    """The event, or the event with its invalid optional keys dropped (their errors are reported already),
+    so its other keys can still be checked; None if it cannot be parsed even so."""
+    try:
+        return adapter.validate_python(raw)
+    except ValidationError as exc:
+        if not isinstance(raw, dict):
+            return None
+        bad = {str(e["loc"][1]) for e in exc.errors() if len(e["loc"]) >= 2}
+        try:
+            return adapter.validate_python({k: v for k, v in raw.items() if k not in bad})
+        except ValidationError:
+            return None
 
 
 def _relocate(problem: Problem, offset: int, data: dict, root: yaml.Node, path: Path) -> Problem:
@@ -120,26 +196,17 @@ def _relocate(problem: Problem, offset: int, data: dict, root: yaml.Node, path: 
     keys: list[str | int] = [int(k) if k.isdigit() else k for k in (problem.key or "").split(".") if k]
     if len(keys) >= 2 and keys[0] == "timeline" and isinstance(keys[1], int):
         if keys[1] < offset:
-            return Problem(f"{path} (in the extended scenario {data.get('extends')})", problem.key,
-                           problem.problem, problem.fix)
+            return Problem(
+                f"{path} (in the extended scenario {data.get('extends')})",
+                problem.key,
+                problem.problem,
+                problem.fix,
+            )
         keys[1] -= offset
     line = _line(root, keys)
-    return Problem(f"{path}:{line}" if line else str(path), ".".join(str(k) for k in keys) or None,
-                   problem.problem, problem.fix)
-
-
-def check_against_world(scenario: Any) -> list[Problem]:
-    """Problems with names the world must know: every event compiled against the scenario's world."""
-    from reesim.engine.simulate import policy_context
-
-    try:
-        ctx = policy_context(scenario)
-    except (ValueError, InputError) as exc:
-        return [Problem(None, "timeline", str(exc), "correct the new plants' ids, products and feeds")]
-    problems = []
-    for i, event in enumerate(scenario.timeline):
-        try:
-            event.check(ctx)
-        except ValueError as exc:
-            problems.append(Problem(None, f"timeline.{i}", str(exc), "use a name that the world defines"))
-    return problems
+    return Problem(
+        f"{path}:{line}" if line else str(path),
+        ".".join(str(k) for k in keys) or None,
+        problem.problem,
+        problem.fix,
+    )

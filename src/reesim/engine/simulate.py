@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -11,6 +11,7 @@ from reesim.engine.parameters import draw_parameters
 from reesim.engine.structure import Structure, build_structure
 from reesim.engine.wedges import ConstantWedges, WedgeSchedule
 from reesim.policy.context import PolicyContext
+from reesim.policy.event import Event
 from reesim.policy.plants import add_policy_plants
 from reesim.policy.schedule import PolicySchedule
 from reesim.results import Results, assemble_results
@@ -40,6 +41,12 @@ def policy_context(scenario: Scenario, world: World | None = None,
     if params is None:
         params = draw_parameters({}, [np.random.default_rng(0)])
     return _context(world, build_structure(world), params)
+
+
+def policy_context_for(world: str, timeline: Sequence[Event]) -> PolicyContext:
+    """A one-member context for checking events against a world by name (used by `reesim validate`)."""
+    base = add_policy_plants(load_world(world), timeline)
+    return _context(base, build_structure(base), draw_parameters({}, [np.random.default_rng(0)]))
 
 
 def _context(world: World, structure: Structure, params: dict[str, np.ndarray]) -> PolicyContext:

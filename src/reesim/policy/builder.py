@@ -37,8 +37,13 @@ class WedgeBuilder:
     """Accumulates one month's wedges from the events in force."""
 
     def __init__(self, members: int, regions: int, products: int, lines: int, sectors: int) -> None:
-        self._shapes = {"route": (members, regions, regions, products), "node": (members, regions, products),
-                        "line": (members, lines), "quota": (members, 2), "demand": (members, regions, sectors, products)}
+        self._shapes = {
+            "route": (members, regions, regions, products),
+            "node": (members, regions, products),
+            "line": (members, lines),
+            "quota": (members, 2),
+            "demand": (members, regions, sectors, products),
+        }
         self._arrays: dict[str, np.ndarray] = {}
 
     def array(self, name: str) -> np.ndarray:

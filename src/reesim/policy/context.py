@@ -47,8 +47,10 @@ class PolicyContext:
             elif name in GROUPS:
                 mask |= alignment == name
             else:
-                raise ValueError(f"unknown region {name!r}; use a region ({', '.join(s.regions)}) "
-                                 f"or a group ({', '.join(GROUPS)})")
+                raise ValueError(
+                    f"unknown region {name!r}; use a region ({', '.join(s.regions)}) "
+                    f"or a group ({', '.join(GROUPS)})"
+                )
         return mask
 
     def region(self, name: str) -> int:
@@ -64,8 +66,13 @@ class PolicyContext:
             raise ValueError(f"unknown product {name!r}; use one of {', '.join(self.structure.products)}")
         return self.structure.products.index(name)
 
-    def products(self, products: Iterable[str] = (), elements: Iterable[str] = (), stages: Iterable[str] = (),
-                 magnets_containing: bool = False) -> np.ndarray:
+    def products(
+        self,
+        products: Iterable[str] = (),
+        elements: Iterable[str] = (),
+        stages: Iterable[str] = (),
+        magnets_containing: bool = False,
+    ) -> np.ndarray:
         """(P,) mask: the named products, plus products of the named elements at the named stages.
 
         An element of the world with no traded product at a stage (e.g. scandium metal) selects nothing there.
@@ -83,7 +90,9 @@ class PolicyContext:
             raise ValueError(f"unknown stage(s) {unknown_stage}; use {', '.join(PRODUCT_STAGES)}")
         unknown = sorted(set(elements) - set(self.elements) - {"NdPr"})
         if unknown:
-            raise ValueError(f"unknown element(s) {unknown}; the world's elements are {', '.join(self.elements)}")
+            raise ValueError(
+                f"unknown element(s) {unknown}; the world's elements are {', '.join(self.elements)}"
+            )
         wanted = set(elements) | ({"NdPr"} if {"Nd", "Pr"} & set(elements) else set())
         kinds = np.array([p.split(":")[0] for p in s.products])
         for i, element in enumerate(self.product_element):
@@ -97,8 +106,15 @@ class PolicyContext:
         return mask
 
     # -- lines ----------------------------------------------------------------------------------------------
-    def lines(self, facilities: Iterable[str] = (), regions: Iterable[str] = (), controllers: Iterable[str] = (),
-              stages: Iterable[str] = (), processes: Iterable[str] = (), deposits: Iterable[str] = ()) -> np.ndarray:
+    def lines(
+        self,
+        facilities: Iterable[str] = (),
+        regions: Iterable[str] = (),
+        controllers: Iterable[str] = (),
+        stages: Iterable[str] = (),
+        processes: Iterable[str] = (),
+        deposits: Iterable[str] = (),
+    ) -> np.ndarray:
         """(N,) mask of production lines: named facilities, or lines matching every given criterion."""
         s = self.structure
         fac = self.facilities
@@ -109,7 +125,9 @@ class PolicyContext:
             known = list(fac["facility"])
             for name in facilities:
                 if name not in known:
-                    raise ValueError(f"unknown facility {name!r}; see `reesim data show facilities` for the ids")
+                    raise ValueError(
+                        f"unknown facility {name!r}; see `reesim data show facilities` for the ids"
+                    )
                 mask |= s.line_facility == known.index(name)
         criteria = regions or controllers or stages or processes or deposits
         if not criteria:
@@ -135,8 +153,11 @@ class PolicyContext:
         s = self.structure
         deposit = np.full(len(s.line_facility), "", dtype=object)
         for i in range(len(deposit)):
-            concentrate = [s.products[j] for j in np.flatnonzero((s.inputs[i] + s.outputs[i]) > 0)
-                           if s.products[j].startswith("concentrate:")]
+            concentrate = [
+                s.products[j]
+                for j in np.flatnonzero((s.inputs[i] + s.outputs[i]) > 0)
+                if s.products[j].startswith("concentrate:")
+            ]
             if concentrate:
                 deposit[i] = concentrate[0].split(":", 1)[1]
         return deposit

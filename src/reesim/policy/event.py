@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,9 @@ class EventRun:
     memo: dict[str, Any]  # the event's own state, kept across months and amendments
     wedges: WedgeBuilder
     ledger: Ledger
-    trade_reference: np.ndarray | None = field(default=None)  # (M, P, R, R) 12-month average of observed trade
+    trade_reference: np.ndarray | None = field(
+        default=None
+    )  # (M, P, R, R) 12-month average of observed trade
 
     def last_price(self) -> np.ndarray:
         """(M, R, P) last month's cleared prices, or the base-year prices in the base month."""
@@ -36,6 +39,18 @@ class EventRun:
         if self.last is None:
             return np.broadcast_to(s.price_base, (self.ctx.members, len(s.regions), len(s.products)))
         return self.last.price
+
+
+def gather(*checks: Callable[[], object]) -> None:
+    """Run every name check and raise one `ValueError` listing all that failed (not only the first)."""
+    failures = []
+    for check in checks:
+        try:
+            check()
+        except ValueError as exc:
+            failures.append(str(exc))
+    if failures:
+        raise ValueError("; ".join(failures))
 
 
 class Event(BaseModel):

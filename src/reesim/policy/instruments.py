@@ -23,19 +23,63 @@ from reesim.policy.production_measures import (
     Throttle,
 )
 from reesim.policy.shocks import DemandShift, Outage
-from reesim.policy.support_measures import CapitalGrant, PriceFloor, ProductionSubsidy, RecyclingIncentive, Stockpile
+from reesim.policy.support_measures import (
+    CapitalGrant,
+    PriceFloor,
+    ProductionSubsidy,
+    RecyclingIncentive,
+    Stockpile,
+)
 from reesim.policy.trade_measures import ExportBan, ExportLicence, ExportTax, Offtake, Tariff
 
 INSTRUMENTS: dict[str, type[Event]] = {
     cls.model_fields["instrument"].default: cls
-    for cls in (Quota, EnvironmentalEnforcement, Consolidation, ExportTax, ExportLicence, ExportBan, TechnologyBan,
-                OffshoreRefinery, NewPlant, Throttle, Suspend, Amend, PriceFloor, Offtake, CapitalGrant,
-                ProductionSubsidy, Tariff, Stockpile, RecyclingIncentive, Outage, DemandShift)
+    for cls in (
+        Quota,
+        EnvironmentalEnforcement,
+        Consolidation,
+        ExportTax,
+        ExportLicence,
+        ExportBan,
+        TechnologyBan,
+        OffshoreRefinery,
+        NewPlant,
+        Throttle,
+        Suspend,
+        Amend,
+        PriceFloor,
+        Offtake,
+        CapitalGrant,
+        ProductionSubsidy,
+        Tariff,
+        Stockpile,
+        RecyclingIncentive,
+        Outage,
+        DemandShift,
+    )
 }
 
 TimelineEvent = Annotated[
-    Quota | EnvironmentalEnforcement | Consolidation | ExportTax | ExportLicence | ExportBan | TechnologyBan
-    | OffshoreRefinery | NewPlant | Throttle | Suspend | Amend | PriceFloor | Offtake | CapitalGrant
-    | ProductionSubsidy | Tariff | Stockpile | RecyclingIncentive | Outage | DemandShift,
+    Quota
+    | EnvironmentalEnforcement
+    | Consolidation
+    | ExportTax
+    | ExportLicence
+    | ExportBan
+    | TechnologyBan
+    | OffshoreRefinery
+    | NewPlant
+    | Throttle
+    | Suspend
+    | Amend
+    | PriceFloor
+    | Offtake
+    | CapitalGrant
+    | ProductionSubsidy
+    | Tariff
+    | Stockpile
+    | RecyclingIncentive
+    | Outage
+    | DemandShift,
     Field(discriminator="instrument"),
 ]

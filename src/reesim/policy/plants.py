@@ -26,24 +26,41 @@ def plant_row(event: NewPlant, columns: Sequence[str], world: World) -> dict:
     products = set(world.tables["products"]["product"])
     deposits = set(world.tables["deposit_types"]["deposit_type"])
     if event.product not in products:
-        raise ValueError(f"plant {event.facility}: unknown product {event.product!r}; see `reesim data show products`")
+        raise ValueError(
+            f"plant {event.facility}: unknown product {event.product!r}; see `reesim data show products`"
+        )
     if event.process in ("mine", "separation") and event.feed not in deposits:
-        raise ValueError(f"plant {event.facility}: feed {event.feed!r} is not a deposit type; use one of "
-                         f"{', '.join(sorted(deposits))}")
+        raise ValueError(
+            f"plant {event.facility}: feed {event.feed!r} is not a deposit type; use one of "
+            f"{', '.join(sorted(deposits))}"
+        )
     if event.facility in set(world.tables["facilities"]["facility"]):
         raise ValueError(f"plant {event.facility} already exists in the world; choose a new facility id")
     row: dict = {}
     for column in columns:
         dtype = world.tables["facilities"][column].dtype
         row[column] = 0.0 if pd.api.types.is_numeric_dtype(dtype) else ""
-    row.update({
-        "facility": event.facility, "name": event.name or event.facility, "process": event.process,
-        "stage": STAGE_OF_PROCESS[event.process], "region": event.region,
-        "controller": event.controller or event.region, "operator": "scenario", "product": event.product,
-        "feed": event.feed if event.process == "separation" else "", "quota": "", "capacity": event.capacity,
-        "status": "announced", "start": pd.Period(event.start, freq="M"), "ramp_months": event.ramp_months,
-        "unit_cost": event.unit_cost, "source": "scenario", "note": event.note or f"added by {event.instrument}",
-    })
+    row.update(
+        {
+            "facility": event.facility,
+            "name": event.name or event.facility,
+            "process": event.process,
+            "stage": STAGE_OF_PROCESS[event.process],
+            "region": event.region,
+            "controller": event.controller or event.region,
+            "operator": "scenario",
+            "product": event.product,
+            "feed": event.feed if event.process == "separation" else "",
+            "quota": "",
+            "capacity": event.capacity,
+            "status": "announced",
+            "start": pd.Period(event.start, freq="M"),
+            "ramp_months": event.ramp_months,
+            "unit_cost": event.unit_cost,
+            "source": "scenario",
+            "note": event.note or f"added by {event.instrument}",
+        }
+    )
     return row
 
 
@@ -54,8 +71,12 @@ def add_policy_plants(world: World, timeline: Sequence[Event]) -> World:
         return world
     facilities = world.tables["facilities"]
     rows = [plant_row(p, list(facilities.columns), world) for p in plants]
-    extra = pd.DataFrame(rows, columns=facilities.columns).astype(facilities.dtypes.to_dict(), errors="ignore")
+    extra = pd.DataFrame(rows, columns=facilities.columns).astype(
+        facilities.dtypes.to_dict(), errors="ignore"
+    )
     tables = dict(world.tables)
     tables["facilities"] = pd.concat([facilities, extra], ignore_index=True)
     digest = hashlib.sha256("".join(p.model_dump_json() for p in plants).encode()).hexdigest()[:8]
-    return dataclasses.replace(world, tables=MappingProxyType(tables), version=f"{world.version}+plants-{digest}")
+    return dataclasses.replace(
+        world, tables=MappingProxyType(tables), version=f"{world.version}+plants-{digest}"
+    )

@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from reesim.policy.context import PolicyContext
-from reesim.policy.event import Event, EventRun
+from reesim.policy.event import Event, EventRun, gather
 from reesim.policy.scope import Plants, Stage
 
 
@@ -60,8 +60,7 @@ class Consolidation(Event):
     max_scale: float = Field(1.2, ge=1.0, le=3.0)
 
     def check(self, ctx: PolicyContext) -> None:
-        ctx.product(self.product)
-        ctx.region(self.region)
+        gather(lambda: ctx.product(self.product), lambda: ctx.region(self.region))
 
     def act(self, run: EventRun) -> None:
         price = run.last_price()[:, run.ctx.region(self.region), run.ctx.product(self.product)]
@@ -94,7 +93,10 @@ class TechnologyBan(Event):
     def act(self, run: EventRun) -> None:
         ctx, s = run.ctx, run.ctx.structure
         china = ctx.regions(["china"])
-        covered = ctx.lines(regions=self.regions, stages=self.stages) & ~china[s.facility_controller[s.line_facility]]
+        covered = (
+            ctx.lines(regions=self.regions, stages=self.stages)
+            & ~china[s.facility_controller[s.line_facility]]
+        )
         start = run.t - run.since
         new = covered & (s.line_start >= start)
         run.wedges.combine("start_delay", self.delay_months, where=new[None])

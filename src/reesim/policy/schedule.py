@@ -95,10 +95,20 @@ class PolicySchedule:
         for label, event in self.in_force(t - 1):
             event.settle(self._run(label, event, t, last, WedgeBuilder(*self._shape)))
 
-    def _run(self, label: str, event: Event, t: int, last: StepResult | None, builder: WedgeBuilder) -> EventRun:
-        return EventRun(ctx=self.ctx, label=label, t=t, since=t - self._windows[label][0], last=last,
-                        memo=self._memos[label], wedges=builder, ledger=self.ledger,
-                        trade_reference=self._trade_mean)
+    def _run(
+        self, label: str, event: Event, t: int, last: StepResult | None, builder: WedgeBuilder
+    ) -> EventRun:
+        return EventRun(
+            ctx=self.ctx,
+            label=label,
+            t=t,
+            since=t - self._windows[label][0],
+            last=last,
+            memo=self._memos[label],
+            wedges=builder,
+            ledger=self.ledger,
+            trade_reference=self._trade_mean,
+        )
 
     def _observe(self, last: StepResult) -> None:
         """Running mean of trade flows over the last REFERENCE_MONTHS months (exponential after the first)."""

@@ -30,14 +30,23 @@ class Plants(BaseModel):
 
     @model_validator(mode="after")
     def _some(self) -> Plants:
-        if not (self.facilities or self.regions or self.controllers or self.stages or self.processes
-                or self.deposits):
-            raise ValueError("no plants selected; give facilities, or regions/controllers/stages/processes/deposits")
+        if not (
+            self.facilities
+            or self.regions
+            or self.controllers
+            or self.stages
+            or self.processes
+            or self.deposits
+        ):
+            raise ValueError(
+                "no plants selected; give facilities, or regions/controllers/stages/processes/deposits"
+            )
         return self
 
     def mask(self, ctx: PolicyContext) -> np.ndarray:
-        return ctx.lines(self.facilities, self.regions, self.controllers, self.stages, self.processes,
-                         self.deposits)
+        return ctx.lines(
+            self.facilities, self.regions, self.controllers, self.stages, self.processes, self.deposits
+        )
 
 
 class Goods(BaseModel):

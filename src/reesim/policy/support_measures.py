@@ -10,7 +10,7 @@ from pydantic import Field
 
 from reesim.engine.structure import STAGES
 from reesim.policy.context import PolicyContext
-from reesim.policy.event import Event, EventRun
+from reesim.policy.event import Event, EventRun, gather
 from reesim.policy.scope import Plants
 from reesim.policy.trade_measures import MUSD_PER_T_USD_KG, _floor_offer, _floor_settle
 
@@ -33,9 +33,11 @@ class PriceFloor(Event):
     payer: str
 
     def check(self, ctx: PolicyContext) -> None:
-        self.producers.mask(ctx)
-        ctx.product(self.product)
-        ctx.region(self.payer)
+        gather(
+            lambda: self.producers.mask(ctx),
+            lambda: ctx.product(self.product),
+            lambda: ctx.region(self.payer),
+        )
 
     def act(self, run: EventRun) -> None:
         goods = np.zeros(len(run.ctx.structure.products), dtype=bool)
@@ -57,8 +59,7 @@ class CapitalGrant(Event):
     payer: str
 
     def check(self, ctx: PolicyContext) -> None:
-        self.plants.mask(ctx)
-        ctx.region(self.payer)
+        gather(lambda: self.plants.mask(ctx), lambda: ctx.region(self.payer))
 
     def act(self, run: EventRun) -> None:
         run.wedges.combine("hurdle_factor", 1.0 - self.share, where=self.plants.mask(run.ctx)[None])
@@ -67,8 +68,9 @@ class CapitalGrant(Event):
         s = run.ctx.structure
         capex = np.array([CAPEX_PER_T_YR[STAGES[i]] for i in s.line_stage])
         added = run.last.expansion * 12.0 * self.plants.mask(run.ctx)  # t/yr decided last month
-        run.ledger.add(run.label, run.t - 1, run.ctx.region(self.payer),
-                       self.share * (added * capex).sum(axis=1) * 1e-6)
+        run.ledger.add(
+            run.label, run.t - 1, run.ctx.region(self.payer), self.share * (added * capex).sum(axis=1) * 1e-6
+        )
 
 
 class ProductionSubsidy(Event):
@@ -80,8 +82,7 @@ class ProductionSubsidy(Event):
     payer: str
 
     def check(self, ctx: PolicyContext) -> None:
-        self.plants.mask(ctx)
-        ctx.region(self.payer)
+        gather(lambda: self.plants.mask(ctx), lambda: ctx.region(self.payer))
 
     def act(self, run: EventRun) -> None:
         lines = self.plants.mask(run.ctx)
@@ -103,8 +104,7 @@ class RecyclingIncentive(Event):
     payer: str
 
     def check(self, ctx: PolicyContext) -> None:
-        ctx.regions(self.regions)
-        ctx.region(self.payer)
+        gather(lambda: ctx.regions(self.regions), lambda: ctx.region(self.payer))
 
     def _lines(self, ctx: PolicyContext) -> np.ndarray:
         recycling = ctx.lines(processes=["recycling"]) | ctx.lines(deposits=["magnet_scrap"])
@@ -161,6 +161,9 @@ class Stockpile(Event):
         flow = run.memo.pop("flow", None)
         if flow is not None:
             price = run.last.price[:, run.ctx.region(self.region), run.ctx.product(self.product)]
-            run.ledger.add(run.label, run.t - 1, run.ctx.region(self.payer or self.region),
-                           flow * price * MUSD_PER_T_USD_KG)
-
+            run.ledger.add(
+                run.label,
+                run.t - 1,
+                run.ctx.region(self.payer or self.region),
+                flow * price * MUSD_PER_T_USD_KG,
+            )

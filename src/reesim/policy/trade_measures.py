@@ -16,7 +16,7 @@ from pydantic import Field
 
 from reesim.engine.structure import STAGES
 from reesim.policy.context import PolicyContext
-from reesim.policy.event import Event, EventRun
+from reesim.policy.event import Event, EventRun, gather
 from reesim.policy.scope import Goods, Plants
 
 MUSD_PER_T_USD_KG = 1e-3  # 1 t at 1 USD/kg is USD 1,000 = USD 0.001 million
@@ -26,9 +26,30 @@ def market_growth(ctx: PolicyContext, months: int) -> np.ndarray:
     """(M, P) growth of world final demand for each product over `months`, at the dataset's sector rates."""
     s = ctx.structure
     base = s.demand_base.sum(axis=(0, 1))  # (P,)
-    rate = np.divide((s.demand_base * s.demand_growth).sum(axis=(0, 1)), base, out=np.zeros_like(base),
-                     where=base > 0)
+    rate = np.divide(
+        (s.demand_base * s.demand_growth).sum(axis=(0, 1)), base, out=np.zeros_like(base), where=base > 0
+    )
     return (1.0 + rate[None, :] * ctx.params["growth_scale"][:, None]) ** (months / 12.0)
+
+
+def split_by_reference(total: np.ndarray, reference: np.ndarray | None, destinations: np.ndarray) -> np.ndarray:
+    """Share a per-origin quantity (M, O, P) among the destinations (D,) as route caps (M, O, D, P).
+
+    Route caps bind route by route, so a quantity an origin may ship to a group of destinations in all
+    must be divided among them, here in proportion to the routes' reference flows (equal shares where an
+    origin shipped none): each cap binds only if the origin tries to ship more than its usual share.
+    """
+    m, n_o, n_p = total.shape
+    weights = np.zeros((m, n_o, len(destinations), n_p))
+    if reference is not None:
+        weights[:] = reference.transpose(0, 2, 3, 1)
+    weights *= destinations[None, None, :, None]
+    weights[:, np.arange(n_o), np.arange(n_o), :] = 0.0
+    sums = weights.sum(axis=2, keepdims=True)
+    equal = destinations[None, None, :, None] & ~np.eye(n_o, dtype=bool)[None, :, :, None]
+    equal = equal / np.maximum(equal.sum(axis=2, keepdims=True), 1)
+    shares = np.where(sums > 0, weights / np.where(sums > 0, sums, 1.0), equal)
+    return total[:, :, None, :] * shares
 
 
 def _route_mask(ctx: PolicyContext, origins: np.ndarray, destinations: np.ndarray) -> np.ndarray:
@@ -55,7 +76,11 @@ def origin_content(run: EventRun, exporter: int, technology_counts: bool) -> np.
     controlled = np.zeros((m, n_r, n_p))
     if technology_counts:
         own = s.facility_controller[s.line_facility] == exporter
-        np.add.at(controlled, (slice(None), s.line_region[own]), last.throughput[:, own, None] * s.outputs[None, own, :])
+        np.add.at(
+            controlled,
+            (slice(None), s.line_region[own]),
+            last.throughput[:, own, None] * s.outputs[None, own, :],
+        )
     made_share = np.divide(controlled, produced, out=np.zeros_like(produced), where=produced > 0)
     supplied = np.zeros((m, n_r, n_p))  # exporter-origin share of each region's supply (own output + imports)
     content = np.zeros((m, n_r, n_p))
@@ -99,9 +124,11 @@ class ExportLicence(Event):
     technology_counts: bool = True
 
     def check(self, ctx: PolicyContext) -> None:
-        ctx.region(self.exporter)
-        ctx.regions(self.destinations)
-        self.goods.mask(ctx)
+        gather(
+            lambda: ctx.region(self.exporter),
+            lambda: ctx.regions(self.destinations),
+            lambda: self.goods.mask(ctx),
+        )
 
     def approval(self, run: EventRun) -> float:
         return self.approval_rate if run.since >= self.delay_months else 0.0
@@ -114,8 +141,9 @@ class ExportLicence(Event):
         destinations[exporter] = False
         if "reference" not in run.memo:
             ref = run.trade_reference
-            run.memo["reference"] = np.zeros((ctx.members,) + s.shape[1:2] + (len(s.regions),) * 2) \
-                if ref is None else ref.copy()
+            run.memo["reference"] = (
+                np.zeros((ctx.members,) + s.shape[1:2] + (len(s.regions),) * 2) if ref is None else ref.copy()
+            )
         grown = market_growth(ctx, run.since)[:, None, None, :]
         ref = run.memo["reference"].transpose(0, 2, 3, 1) * grown  # (M, O, D, P)
         approval = self.approval(run)
@@ -139,7 +167,8 @@ class ExportLicence(Event):
             third = np.ones(len(s.regions), dtype=bool)
             third[exporter] = False
             mask = _route_mask(ctx, third, destinations)[:, :, None] & goods[None, None, :]  # (O, D, P)
-            third_cap = free[:, :, None, :] + approval * ref * (1.0 - refused)[None, None]
+            shared = split_by_reference(free, run.trade_reference, destinations)
+            third_cap = shared + approval * ref * (1.0 - refused)[None, None]
             cap = np.where(mask[None], third_cap, cap)
             where |= mask
         run.wedges.combine("route_cap", cap, where=where[None])
@@ -168,14 +197,19 @@ class ExportTax(Event):
     rate: float = Field(ge=-0.5, le=5.0)
 
     def check(self, ctx: PolicyContext) -> None:
-        ctx.region(self.exporter)
-        ctx.regions(self.destinations)
-        self.goods.mask(ctx)
+        gather(
+            lambda: ctx.region(self.exporter),
+            lambda: ctx.regions(self.destinations),
+            lambda: self.goods.mask(ctx),
+        )
 
     def _where(self, ctx: PolicyContext) -> np.ndarray:
         origin = np.zeros(len(ctx.structure.regions), dtype=bool)
         origin[ctx.region(self.exporter)] = True
-        return _route_mask(ctx, origin, ctx.regions(self.destinations))[:, :, None] & self.goods.mask(ctx)[None, None]
+        return (
+            _route_mask(ctx, origin, ctx.regions(self.destinations))[:, :, None]
+            & self.goods.mask(ctx)[None, None]
+        )
 
     def act(self, run: EventRun) -> None:
         if self.rate >= 0:
@@ -199,31 +233,53 @@ class ExportTax(Event):
             _floor_settle(run, self.exporter)
             return
         where = self._where(run.ctx)
-        value = run.last.trade.transpose(0, 2, 3, 1) * run.last.price[:, :, None, :] * where[None]  # (M, O, D, P)
-        run.ledger.add(run.label, run.t - 1, run.ctx.region(self.exporter),
-                       -self.rate * value.sum(axis=(1, 2, 3)) * MUSD_PER_T_USD_KG)
+        value = (
+            run.last.trade.transpose(0, 2, 3, 1) * run.last.price[:, :, None, :] * where[None]
+        )  # (M, O, D, P)
+        run.ledger.add(
+            run.label,
+            run.t - 1,
+            run.ctx.region(self.exporter),
+            -self.rate * value.sum(axis=(1, 2, 3)) * MUSD_PER_T_USD_KG,
+        )
 
 
 class Tariff(Event):
-    """An ad-valorem import tariff on covered goods from `origins` into `importers`; importers book the revenue."""
+    """An ad-valorem import tariff on covered goods from `origins` into `importers`; importers book the revenue.
+
+    With `rules_of_origin` (default), customs treat goods shipped through a third country without
+    transformation as of their origin: a third country may send the importers no more of a covered good
+    than it makes itself (shared among the importers by its usual exports), so the tariff cannot be
+    evaded by transshipment. Goods transformed abroad (a Japanese magnet from Chinese metal) are not hit.
+    """
 
     instrument: Literal["tariff"] = "tariff"
     importers: list[str]
     origins: list[str] = ["CHN"]
     goods: Goods
     rate: float = Field(ge=0.0, le=10.0)
+    rules_of_origin: bool = True
 
     def check(self, ctx: PolicyContext) -> None:
-        ctx.regions(self.importers)
-        ctx.regions(self.origins)
-        self.goods.mask(ctx)
+        gather(
+            lambda: ctx.regions(self.importers),
+            lambda: ctx.regions(self.origins),
+            lambda: self.goods.mask(ctx),
+        )
 
     def _where(self, ctx: PolicyContext) -> np.ndarray:
         routes = _route_mask(ctx, ctx.regions(self.origins), ctx.regions(self.importers))
         return routes[:, :, None] & self.goods.mask(ctx)[None, None]
 
     def act(self, run: EventRun) -> None:
-        run.wedges.combine("markup", self.rate, where=self._where(run.ctx)[None])
+        ctx = run.ctx
+        run.wedges.combine("markup", self.rate, where=self._where(ctx)[None])
+        if self.rules_of_origin and run.last is not None:
+            importers = ctx.regions(self.importers)
+            third = ~ctx.regions(self.origins) & ~importers
+            own = split_by_reference(run.last.production, run.trade_reference, importers)
+            where = _route_mask(ctx, third, importers)[:, :, None] & self.goods.mask(ctx)[None, None]
+            run.wedges.combine("route_cap", own, where=where[None])
 
     def settle(self, run: EventRun) -> None:
         where = self._where(run.ctx)
@@ -237,7 +293,8 @@ class Offtake(Event):
     """An offtake agreement: `share` of the selected producers' output of the goods is reserved for `buyers`.
 
     The producers' region may then ship to other destinations only what is left of its output after the
-    reserved share (last month's output), so allied buyers, not China, get a new project's supply. An
+    reserved share (last month's output), divided among them by their usual shares of its exports, so
+    allied buyers, not China, get a new project's supply. An
     optional guaranteed `price` (USD/kg) works as a price floor on the reserved share, paid by `payer`.
     """
 
@@ -263,23 +320,31 @@ class Offtake(Event):
         if run.last is None:
             return
         made = np.zeros((ctx.members, len(s.regions), len(s.products)))
-        np.add.at(made, (slice(None), s.line_region[lines]), run.last.throughput[:, lines, None] * s.outputs[None, lines])
+        np.add.at(
+            made,
+            (slice(None), s.line_region[lines]),
+            run.last.throughput[:, lines, None] * s.outputs[None, lines],
+        )
         origins = np.zeros(len(s.regions), dtype=bool)
         origins[s.line_region[lines]] = True
         others = ~ctx.regions(self.buyers)
         routes = _route_mask(ctx, origins, others)
-        cap = np.maximum(run.last.production - self.share * made, 0.0)  # (M, O, P)
+        residual = np.maximum(run.last.production - self.share * made, 0.0)  # (M, O, P)
         where = routes[:, :, None] & goods[None, None]
-        run.wedges.combine("route_cap", cap[:, :, None, :], where=where[None])
+        run.wedges.combine("route_cap", split_by_reference(residual, run.trade_reference, others), where=where[None])
         if self.price is not None:
-            _floor_offer(run, lines & np.isin(s.line_region, np.flatnonzero(origins)), goods, self.price, self.share)
+            _floor_offer(
+                run, lines & np.isin(s.line_region, np.flatnonzero(origins)), goods, self.price, self.share
+            )
 
     def settle(self, run: EventRun) -> None:
         if self.price is not None:
             _floor_settle(run, self.payer or self.buyers[0])
 
 
-def _floor_offer(run: EventRun, lines: np.ndarray, goods: np.ndarray, level: float, share: float = 1.0) -> None:
+def _floor_offer(
+    run: EventRun, lines: np.ndarray, goods: np.ndarray, level: float, share: float = 1.0
+) -> None:
     """Offer the covered lines the gap between `level` and last month's price on `share` of their output.
 
     The gap is paid per kg of product made, so a line produces as if the price were the floor; it enters
@@ -288,7 +353,9 @@ def _floor_offer(run: EventRun, lines: np.ndarray, goods: np.ndarray, level: flo
     s = run.ctx.structure
     price = run.last_price()[:, s.line_region, :]  # (M, N, P)
     gap = np.maximum(level - price, 0.0) * goods[None, None, :]
-    recovery = np.where(s.line_stage == STAGES.index("separation"), run.ctx.params["separation_recovery"][:, None], 1.0)
+    recovery = np.where(
+        s.line_stage == STAGES.index("separation"), run.ctx.params["separation_recovery"][:, None], 1.0
+    )
     per_throughput = (gap * s.outputs[None]).sum(axis=2) * recovery * share * lines[None]  # (M, N) USD/kg
     run.memo["offer"] = per_throughput
     run.wedges.combine("cost_offset", -per_throughput)

@@ -1,0 +1,276 @@
+"""Each instrument acts as its documentation says, on the default world, against a run without it.
+
+Runs are short (one member at the default parameters, a year or two) and cached per module; every
+claim compares a run with the instrument to the same run without it, so a test fails if the
+instrument does nothing or the opposite of what its page says.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pytest
+
+from reesim.engine.simulate import policy_context, run_scenario
+from reesim.policy.schedule import PolicySchedule
+from reesim.scenario import Scenario, load_scenario
+
+END = "2025-12"
+
+
+def scenario(*events: dict, end: str = END, members: int = 1) -> Scenario:
+    return load_scenario({"name": "test", "members": members, "end": end, "timeline": list(events)})
+
+
+@lru_cache(maxsize=None)
+def run(key: str, end: str = END):
+    """Results of a named test case (cached: several tests look at the same run)."""
+    return run_scenario(scenario(*CASES[key], end=end))
+
+
+DY_LICENCE = {"instrument": "export_licence", "id": "dy", "start": "2024-07", "goods": {"elements": ["Dy"]},
+              "destinations": ["g7"], "approval_rate": 0.3, "delay_months": 0}
+CASES: dict[str, list[dict]] = {
+    "none": [],
+    "dy_licence": [DY_LICENCE],
+    "dy_licence_extraterritorial": [{**DY_LICENCE, "extraterritorial_threshold": 0.001}],
+    "dy_licence_suspended": [{**DY_LICENCE, "extraterritorial_threshold": 0.001},
+                             {"instrument": "suspend", "start": "2024-10", "target": "dy"}],
+    "mp_cost": [{"instrument": "environmental_enforcement", "start": "2024-01",
+                 "plants": {"facilities": ["USA_MP_SEPARATION"]}, "cost_increase": 8.0}],
+    "mp_cost_floor": [{"instrument": "environmental_enforcement", "start": "2024-01",
+                       "plants": {"facilities": ["USA_MP_SEPARATION"]}, "cost_increase": 8.0},
+                      {"instrument": "price_floor", "id": "floor", "start": "2024-01", "product": "oxide:NdPr",
+                       "level": 150.0, "payer": "USA", "producers": {"facilities": ["USA_MP_SEPARATION"]}}],
+    "tech_ban": [{"instrument": "technology_ban", "start": "2024-01", "delay_months": 24}],
+    "quota": [{"instrument": "quota", "start": "2024-07", "kind": "mining", "level": 200000}],
+    "closure": [{"instrument": "environmental_enforcement", "start": "2024-07",
+                 "plants": {"facilities": ["CHN_SOUTH_IONIC"]}, "capacity_cut": 1.0}],
+    "export_tax": [{"instrument": "export_tax", "id": "tax", "start": "2024-07",
+                    "goods": {"products": ["magnet:NdFeB"]}, "rate": 0.1}],
+    "tariff": [{"instrument": "tariff", "id": "tariff", "start": "2024-07", "importers": ["USA"],
+                "goods": {"products": ["magnet:NdFeB"]}, "rate": 0.15}],
+    "stockpile": [{"instrument": "stockpile", "id": "pile", "start": "2024-03", "region": "JPN",
+                   "product": "oxide:Dy", "size": 60, "build_months": 6, "release_price": 1000}],
+    "refinery": [{"instrument": "offshore_refinery", "id": "mys", "start": "2024-03", "facility": "MYS_CHN_TEST",
+                  "region": "MYS", "product": "oxide:NdPr", "feed": "ionic_clay_heavy", "capacity": 6000,
+                  "unit_cost": 3.0, "ramp_months": 3}],
+    "refinery_throttled": [{"instrument": "offshore_refinery", "id": "mys", "start": "2024-03",
+                            "facility": "MYS_CHN_TEST", "region": "MYS", "product": "oxide:NdPr",
+                            "feed": "ionic_clay_heavy", "capacity": 6000, "unit_cost": 3.0, "ramp_months": 3},
+                           {"instrument": "throttle", "start": "2024-09", "factor": 0.0,
+                            "plants": {"controllers": ["CHN"], "regions": ["MYS"]}}],
+    "offtake": [{"instrument": "offtake", "start": "2024-03", "producers": {"facilities": ["MYS_LYNAS_KUANTAN"]},
+                 "goods": {"products": ["oxide:NdPr"]}, "buyers": ["JPN"], "share": 0.9}],
+    "consolidation": [{"instrument": "consolidation", "start": "2024-03", "target_price": 90.0}],
+    "outage": [{"instrument": "outage", "start": "2024-03", "plants": {"facilities": ["MMR_KACHIN_IONIC"]},
+                "share": 0.9}],
+    "demand": [{"instrument": "demand_shift", "start": "2024-03", "sectors": ["ev_traction"], "factor": 1.5}],
+    "grant": [{"instrument": "capital_grant", "id": "grant", "start": "2024-01", "share": 0.9, "payer": "USA",
+               "plants": {"regions": ["non-china"]}}],
+}
+
+
+def price(results, product: str, region: str, when: str | slice) -> float:
+    return float(results.dataset["price"].sel(product=product, region=region, time=when).mean())
+
+
+def output(results, facility: str, when: str | slice) -> float:
+    return float(results.dataset["output"].sel(facility=facility, time=when).mean())
+
+
+LATE = slice("2025-01", "2025-12")
+
+
+def test_licence_opens_an_ex_china_premium_while_chinas_price_does_not_rise():
+    base, capped = run("none"), run("dy_licence_extraterritorial")
+    assert price(capped, "oxide:Dy", "JPN", LATE) > 1.2 * price(capped, "oxide:Dy", "CHN", LATE)
+    assert price(base, "oxide:Dy", "JPN", LATE) < 1.01 * price(base, "oxide:Dy", "CHN", LATE)
+    assert price(capped, "oxide:Dy", "CHN", LATE) <= price(base, "oxide:Dy", "CHN", LATE) * 1.001
+
+
+def test_reexport_closes_the_wedge_unless_the_extraterritorial_rule_is_on():
+    open_route, closed = run("dy_licence"), run("dy_licence_extraterritorial")
+    # Without the rule, third countries (outside the licence's destinations) re-export Chinese Dy.
+    assert price(open_route, "oxide:Dy", "JPN", LATE) < 1.02 * price(open_route, "oxide:Dy", "CHN", LATE)
+    third = [r for r, a in zip(closed.dataset.region.values, closed.dataset.alignment.values)
+             if a not in ("g7", "china")]
+
+    def from_third(r):  # Dy oxide shipped from third countries to the G-7 beyond what they make themselves
+        flows = r.dataset["trade"].sel(origin=third, destination=["JPN", "USA", "EU"], product="oxide:Dy", time=LATE)
+        made = r.dataset["production"].sel(region=third, product="oxide:Dy", time=LATE)
+        return float(np.maximum(flows.sum("destination") - made.rename(region="origin"), 0).sum())
+
+    rerouted, reexports = from_third(open_route), from_third(closed)
+    assert float(rerouted) > 5 * max(float(reexports), 1e-6)
+
+
+def test_route_cap_follows_the_approval_rate_of_the_reference_flow():
+    base, capped = run("none"), run("dy_licence")
+    before = float(base.dataset["trade"].sel(origin="CHN", destination="JPN", product="oxide:Dy",
+                                             time=slice("2023-07", "2024-06")).mean())
+    during = float(capped.dataset["trade"].sel(origin="CHN", destination="JPN", product="oxide:Dy",
+                                               time="2024-08").squeeze())
+    assert before > 0
+    assert during <= 0.3 * before * 1.05 + 1e-6
+
+
+def test_a_suspended_measure_stops_acting_on_its_date():
+    sc = scenario(*CASES["dy_licence_suspended"])
+    schedule = PolicySchedule(sc.timeline, policy_context(sc), len(sc.months()))
+    labels = lambda t: [label for label, _ in schedule.in_force(t)]  # noqa: E731
+    assert labels(7) == ["dy"] and labels(8) == ["dy"] and labels(9) == []  # months 2024-08, -09, -10
+    suspended, base = run("dy_licence_suspended"), run("none")
+    flows = suspended.dataset["trade"].sel(origin="CHN", destination="JPN", product="oxide:Dy")
+    reference = base.dataset["trade"].sel(origin="CHN", destination="JPN", product="oxide:Dy")
+    assert float(flows.sel(time="2024-09").squeeze()) < 0.5 * float(reference.sel(time="2024-09").squeeze())
+    assert float(flows.sel(time="2024-10").squeeze()) > float(reference.sel(time="2024-10").squeeze())  # restocking
+
+
+def test_a_floor_keeps_a_high_cost_producer_running_and_its_cost_is_the_payments():
+    costly, floored = run("mp_cost"), run("mp_cost_floor")
+    assert output(costly, "USA_MP_SEPARATION", LATE) < 0.2 * output(floored, "USA_MP_SEPARATION", LATE)
+    assert output(floored, "USA_MP_SEPARATION", LATE) > 0
+    ds = floored.dataset
+    # Independent account: gap to last month's US price x NdPr made by the plant (throughput x basket x recovery).
+    sc = scenario(*CASES["mp_cost_floor"])
+    ctx = policy_context(sc)
+    s = ctx.structure
+    line = int(np.flatnonzero(s.line_facility == list(s.facilities).index("USA_MP_SEPARATION"))[0])
+    ndpr_per_t = s.outputs[line, s.products.index("oxide:NdPr")] * float(ds["parameters"].sel(
+        parameter="separation_recovery").squeeze())
+    us_price = ds["price"].sel(region="USA", product="oxide:NdPr").squeeze().values
+    last_price = np.concatenate([[s.price_base[s.products.index("oxide:NdPr")]], us_price[:-1]])
+    made = ds["output"].sel(facility="USA_MP_SEPARATION").squeeze().values
+    expected = (np.maximum(150.0 - last_price, 0.0) * made * ndpr_per_t * 1e-3).sum()
+    booked = float(ds["fiscal_cost"].sel(instrument="floor", payer="USA").sum())
+    assert booked > 0
+    assert booked == pytest.approx(expected, rel=1e-9)
+
+
+def test_technology_ban_delays_non_chinese_separation_capacity():
+    base, banned = run("none", "2027-12"), run("tech_ban", "2027-12")
+    for facility in ("EU_SOLVAY_LA_ROCHELLE", "MYS_LYNAS_HEAVY"):  # start 2025-04 and 2025-05
+        when = slice("2025-06", "2026-03")
+        assert float(base.dataset["capacity"].sel(facility=facility, time=when).mean()) > 0
+        assert float(banned.dataset["capacity"].sel(facility=facility, time=when).mean()) == 0
+    # Chinese plants are untouched.
+    assert float(banned.dataset["capacity"].sel(facility="CHN_SEP_NORTHERN").mean()) == pytest.approx(
+        float(base.dataset["capacity"].sel(facility="CHN_SEP_NORTHERN").mean()))
+
+
+def test_quota_caps_chinas_mine_output():
+    base, cut = run("none"), run("quota")
+    mines = [f for f, st, proc, reg in zip(base.dataset.facility.values, base.dataset.facility_stage.values,
+                                           base.dataset.facility_process.values, base.dataset.facility_region.values)
+             if st == "mining" and proc == "mine" and reg == "CHN"]
+    yearly = lambda r: float(r.dataset["output"].sel(facility=mines, time=LATE).sum("facility").mean()) * 12  # noqa: E731
+    assert yearly(cut) <= 200000 * 1.001
+    assert yearly(base) > 220000
+
+
+def test_enforcement_closes_a_capacity_block():
+    assert output(run("closure"), "CHN_SOUTH_IONIC", LATE) == 0
+    assert output(run("none"), "CHN_SOUTH_IONIC", LATE) > 0
+
+
+def test_export_tax_lowers_chinas_price_and_books_its_revenue():
+    base, taxed = run("none"), run("export_tax")
+    assert price(taxed, "magnet:NdFeB", "CHN", LATE) < price(base, "magnet:NdFeB", "CHN", LATE)
+    assert price(taxed, "magnet:NdFeB", "JPN", LATE) > price(base, "magnet:NdFeB", "JPN", LATE)
+    ds = taxed.dataset
+    flows = ds["trade"].sel(origin="CHN", product="magnet:NdFeB", time=slice("2024-07", None))
+    exported = flows.sum("destination") - flows.sel(destination="CHN")
+    revenue = 0.1 * float((exported * ds["price"].sel(region="CHN", product="magnet:NdFeB")).sum()) * 1e-3
+    assert revenue > 0
+    assert float(ds["fiscal_cost"].sel(instrument="tax", payer="CHN").sum()) == pytest.approx(-revenue, rel=1e-9)
+
+
+def test_tariff_diverts_the_importers_purchases_and_books_revenue():
+    base, tariffed = run("none"), run("tariff")
+    direct = lambda r: float(r.dataset["trade"].sel(origin="CHN", destination="USA", product="magnet:NdFeB",  # noqa: E731
+                                                    time=LATE).sum())
+    assert direct(tariffed) < 0.8 * direct(base)  # the US buys more from Japan, Korea and Vietnam instead
+    assert price(tariffed, "magnet:NdFeB", "USA", LATE) >= price(base, "magnet:NdFeB", "USA", LATE)
+    ds = tariffed.dataset
+    imports = ds["trade"].sel(origin="CHN", destination="USA", product="magnet:NdFeB", time=slice("2024-07", None))
+    revenue = 0.15 * float((imports * ds["price"].sel(region="CHN", product="magnet:NdFeB")).sum()) * 1e-3
+    assert revenue > 0
+    booked = float(tariffed.statistics.fiscal_cost(payer="USA", instrument="tariff").sum())
+    assert booked == pytest.approx(-revenue, rel=1e-9)
+
+
+def test_stockpile_builds_to_its_size_and_books_purchases():
+    ds = run("stockpile").dataset
+    level = ds["stockpile"].sel(region="JPN", product="oxide:Dy").squeeze()
+    assert float(level.sel(time="2024-08-01")) == pytest.approx(60.0)
+    assert float(level.sel(time="2024-05-01")) == pytest.approx(30.0)
+    bought = level.diff("time").clip(min=0) * ds["price"].sel(region="JPN", product="oxide:Dy").squeeze().isel(time=slice(1, None))
+    assert float(ds["fiscal_cost"].sel(instrument="pile", payer="JPN").sum()) == pytest.approx(float(bought.sum()) * 1e-3, rel=1e-6)
+
+
+def test_offshore_refinery_counts_for_the_partner_but_china_controls_and_throttles_it():
+    ds = run("refinery").dataset
+    assert str(ds["facility_region"].sel(facility="MYS_CHN_TEST").values) == "MYS"
+    assert str(ds["facility_controller"].sel(facility="MYS_CHN_TEST").values) == "CHN"
+    assert output(run("refinery"), "MYS_CHN_TEST", LATE) > 0
+    assert output(run("refinery_throttled"), "MYS_CHN_TEST", LATE) == 0
+    stats = run("refinery").statistics
+    location = float(stats.stage_share(by="location").sel(stage="separation", time=LATE).mean())
+    control = float(stats.stage_share(by="controller").sel(stage="separation", time=LATE).mean())
+    assert control > location  # China controls more separation than it hosts
+
+
+def test_offtake_reserves_output_for_the_buyers():
+    base, reserved = run("none"), run("offtake")
+    def to_others(r):  # noqa: E306
+        flows = r.dataset["trade"].sel(origin="MYS", product="oxide:NdPr", time=LATE)
+        return float(flows.drop_sel(destination=["MYS", "JPN"]).sum())
+    made = float(reserved.dataset["production"].sel(region="MYS", product="oxide:NdPr", time=LATE).sum())
+    assert to_others(reserved) < to_others(base)
+    assert to_others(reserved) <= 0.1 * made * 1.5 + 1.0
+
+
+def test_consolidation_withholds_chinese_output_below_the_target_price():
+    base, steered = run("none"), run("consolidation")
+    assert price(steered, "oxide:NdPr", "CHN", LATE) > price(base, "oxide:NdPr", "CHN", LATE)
+    assert float(steered.dataset["output"].sel(facility="CHN_BAYAN_OBO", time=LATE).mean()) < float(
+        base.dataset["output"].sel(facility="CHN_BAYAN_OBO", time=LATE).mean())
+
+
+def test_outage_and_demand_shift():
+    lost, base = run("outage").dataset, run("none").dataset
+    capacity = lambda ds: float(ds["capacity"].sel(facility="MMR_KACHIN_IONIC", time=LATE).mean())  # noqa: E731
+    assert capacity(lost) == pytest.approx(0.1 * capacity(base))
+    assert output(run("outage"), "MMR_KACHIN_IONIC", LATE) <= capacity(lost) / 12 * (1 + 1e-9)
+    assert price(run("demand"), "oxide:NdPr", "CHN", LATE) > price(run("none"), "oxide:NdPr", "CHN", LATE)
+
+
+def test_capital_grant_lowers_the_hurdle_for_expansion():
+    base, granted = run("none", "2027-12"), run("grant", "2027-12")
+    non_china = [f for f, reg in zip(base.dataset.facility.values, base.dataset.facility_region.values) if reg != "CHN"]
+    cap = lambda r: float(r.dataset["capacity"].sel(facility=non_china, time="2027-12").sum())  # noqa: E731
+    assert cap(granted) >= cap(base)
+    assert float(granted.dataset["fiscal_cost"].sel(instrument="grant").sum()) >= 0
+
+
+def test_an_event_not_yet_in_force_changes_nothing():
+    plain = run_scenario(scenario(end="2024-12"), variables=("price",))
+    later = run_scenario(scenario({"instrument": "tariff", "start": "2024-12", "importers": ["USA"],
+                                   "goods": {"products": ["magnet:NdFeB"]}, "rate": 0.5}, end="2024-12"),
+                         variables=("price",))
+    before = slice("2024-01", "2024-11")
+    np.testing.assert_array_equal(plain.dataset["price"].sel(time=before).values,
+                                  later.dataset["price"].sel(time=before).values)
+    assert not np.array_equal(plain.dataset["price"].values, later.dataset["price"].values)
+
+
+def test_every_instrument_is_documented_and_in_the_schema():
+    from reesim.policy.instruments import INSTRUMENTS
+
+    schema = Scenario.model_json_schema()
+    for name, cls in INSTRUMENTS.items():
+        assert cls.__doc__ and len(cls.__doc__) > 60, name
+        assert any(d.get("properties", {}).get("instrument", {}).get("const") == name
+                   for d in schema["$defs"].values()), name
