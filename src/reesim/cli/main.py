@@ -6,6 +6,7 @@ import typer
 
 from reesim._version import __version__
 from reesim.cli.data import data_app
+from reesim.cli.report import report
 from reesim.cli.run import run
 from reesim.cli.runs import runs_app
 
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.command("run")(run)
 app.add_typer(runs_app, name="runs")
+app.command("report")(report)
 
 
 @app.command()
