@@ -18,8 +18,7 @@ from typer.testing import CliRunner
 from reesim.cli.main import app
 from reesim.errors import InputError
 from reesim.results import Results
-from reesim.store import RunStore, run_key
-from reesim.store.identity import planned_manifest
+from reesim.store import RunStore, planned_key, run_key
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +55,6 @@ def test_round_trip_is_exact(tiny_run: Results, tmp_path: Path):
 
 def test_same_manifest_is_recognised_before_running(tiny_run: Results, tmp_path: Path):
     from reesim.scenario import load_scenario
-    from reesim.world import load_world
 
     store = RunStore(tmp_path)
     first, _ = store.put(tiny_run)
@@ -66,8 +64,22 @@ def test_same_manifest_is_recognised_before_running(tiny_run: Results, tmp_path:
     assert written and len(store.catalog()) == 1 and forced.created > first.created
     # The key a run will have is known from the scenario and the world alone.
     scenario = load_scenario("baseline", members=2, end="2024-04")
-    assert store.find(run_key(planned_manifest(scenario, load_world(scenario.world)))).run_id == first.run_id
-    assert store.find(run_key(planned_manifest(scenario.model_copy(update={"seed": 7}), load_world()))) is None
+    assert store.find(planned_key(scenario)).run_id == first.run_id
+    assert store.find(planned_key(scenario.model_copy(update={"seed": 7}))) is None
+
+
+def test_planned_key_matches_a_run_whose_timeline_adds_plants():
+    import reesim
+    from reesim.scenario import load_scenario
+
+    refinery = {"id": "refinery", "instrument": "offshore_refinery", "start": "2024-02", "facility": "MYS_NEW",
+                "name": "test refinery", "region": "MYS", "product": "oxide:NdPr", "feed": "ionic_clay_heavy",
+                "capacity": 1000, "unit_cost": 5.0, "ramp_months": 6}
+    scenario = load_scenario({"name": "plants", "extends": "baseline", "members": 1, "end": "2024-03",
+                              "timeline": [refinery]})
+    results = reesim.simulate(scenario)
+    assert "+plants" in results.manifest["data_version"]
+    assert planned_key(scenario) == run_key(results.manifest)
 
 
 def test_query_spans_runs_with_duckdb(tiny_run: Results, tmp_path: Path):

@@ -67,8 +67,9 @@ def run(
     show_frame(frame.to_dataframe(name="share")["share"].unstack("year").reset_index().rename(columns=str),
                title="China's share of each stage's output by location (%)")
     if runs is not None and twin is None:
-        entry, _ = runs.put(results, force=force)
-        console().print(f"[green]Stored as run {entry.run_id} in {runs.root}[/green]")
+        entry, written = runs.put(results, force=force)
+        verb = "Stored as" if written else "Already stored as"
+        console().print(f"[green]{verb} run {entry.run_id} in {runs.root}[/green]")
     if out is not None:
         try:
             path = results.save(out)

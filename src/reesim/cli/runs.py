@@ -37,10 +37,9 @@ def fail(exc: Exception | str) -> typer.Exit:
 
 def stored_twin(store: RunStore, scenario: Scenario) -> RunEntry | None:
     """The stored run that has the manifest a run of `scenario` would have, if there is one."""
-    from reesim.store.identity import planned_manifest, run_key
-    from reesim.world import load_world
+    from reesim.store import planned_key
 
-    return store.find(run_key(planned_manifest(scenario, load_world(scenario.world))))
+    return store.find(planned_key(scenario))
 
 
 def _size(n: int) -> str:

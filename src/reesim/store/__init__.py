@@ -6,8 +6,8 @@ DuckDB is imported only by `RunStore.query`, so opening a store and listing runs
 
 from __future__ import annotations
 
-from reesim.store.identity import run_key
+from reesim.store.identity import planned_key, run_key
 from reesim.store.location import STORE_ENV, default_store_path
 from reesim.store.store import RunEntry, RunStore
 
-__all__ = ["STORE_ENV", "RunEntry", "RunStore", "default_store_path", "run_key"]
+__all__ = ["STORE_ENV", "RunEntry", "RunStore", "default_store_path", "planned_key", "run_key"]

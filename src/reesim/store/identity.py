@@ -35,6 +35,14 @@ def planned_manifest(scenario: Scenario, world: World) -> dict[str, Any]:
             "code_version": __version__, "seed": scenario.seed, "members": scenario.members}
 
 
+def planned_key(scenario: Scenario) -> str:
+    """The key a run of `scenario` will have. Its data version is that of the world the engine will run:
+    the scenario's world with the plants its timeline adds (which changes the version)."""
+    from reesim.engine.simulate import scenario_world
+
+    return run_key(planned_manifest(scenario, scenario_world(scenario)))
+
+
 def run_id(manifest: dict[str, Any]) -> str:
     """A readable, stable id: the scenario name made filesystem-safe, then 10 hex digits of the key."""
     name = re.sub(r"[^a-z0-9]+", "-", str(manifest["scenario"].get("name", "run")).lower()).strip("-") or "run"
