@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from reesim._version import __version__
+from reesim.cli.app import app as app_command
 from reesim.cli.data import data_app
 from reesim.cli.report import report
 from reesim.cli.run import run
@@ -20,6 +21,7 @@ app.add_typer(data_app, name="data")
 app.command("run")(run)
 app.add_typer(runs_app, name="runs")
 app.command("report")(report)
+app.command("app")(app_command)
 
 
 @app.command()
