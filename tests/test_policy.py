@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from reesim.engine.simulate import policy_context, run_scenario
+from reesim.errors import InputError
 from reesim.policy.schedule import PolicySchedule
 from reesim.scenario import Scenario, load_scenario
 
@@ -274,3 +275,34 @@ def test_every_instrument_is_documented_and_in_the_schema():
         assert cls.__doc__ and len(cls.__doc__) > 60, name
         assert any(d.get("properties", {}).get("instrument", {}).get("const") == name
                    for d in schema["$defs"].values()), name
+
+
+def test_trigger_fires_per_member_holds_and_cools_down():
+    from types import SimpleNamespace
+
+    from reesim.policy.trigger import Trigger, TriggerState
+
+    sc = scenario(members=3)
+    ctx = policy_context(sc, params={k: np.repeat(v, 3) for k, v in policy_context(sc).params.items()})
+    trigger = Trigger(metric="relative_price", region="JPN", product="oxide:Dy", above=1.5, hold_months=2,
+                      cooldown_months=3)
+    state = TriggerState(trigger, 3)
+    base = ctx.structure.price_base
+    j, d = ctx.region("JPN"), ctx.product("oxide:Dy")
+
+    def observed(multiples):  # last month's prices with JPN Dy at the given multiples of its base price
+        price = np.broadcast_to(base, (3, len(ctx.structure.regions), len(base))).copy()
+        price[:, j, d] = base[d] * np.asarray(multiples)
+        return SimpleNamespace(price=price)
+
+    masks = [state.update(ctx, 0, None)]
+    masks += [state.update(ctx, t, observed([2.0, 1.0, 2.0 if t >= 3 else 1.0])) for t in range(1, 10)]
+    acted = np.array(masks).T  # (member, month)
+    assert acted[0].tolist() == [0, 1, 1, 0, 0, 0, 1, 1, 0, 0]  # fires, holds 2, cools 3, fires again
+    assert not acted[1].any()
+    assert acted[2].tolist() == [0, 0, 0, 1, 1, 0, 0, 0, 1, 1]
+    with pytest.raises(InputError, match="cannot take a trigger"):
+        load_scenario({"name": "x", "timeline": [{"instrument": "stockpile", "start": "2025-01", "region": "USA",
+                                                   "product": "oxide:Dy", "size": 10,
+                                                   "trigger": {"metric": "price", "product": "oxide:Dy",
+                                                               "above": 1.0}}]})

@@ -102,12 +102,17 @@ def test_three_pillars_runs_a_china_controlled_refinery_in_malaysia_and_calibrat
     location = float(stats.stage_share(by="location").sel(stage="separation", time="2028").mean())
     control = float(stats.stage_share(by="controller").sel(stage="separation", time="2028").mean())
     assert control > location
-    # The calibrated controls bite in the second half of 2028 and stop at the end of the year.
-    assert premium(results, "oxide:Dy", "JPN", slice("2028-09", "2028-12")) > premium(
-        results, "oxide:Dy", "JPN", slice("2029-03", "2029-06")) + 0.2
-    flows = ds["trade"].sel(origin="CHN", destination="JPN", product="magnet:NdFeB")
-    assert float(flows.sel(time="2028-07-01").squeeze()) == 0
-    assert float(flows.sel(time="2029-01-01").squeeze()) > 2 * float(flows.sel(time="2028-12-01").squeeze())
+    # The calibrated controls fire when China's separation share by controller is below 86 %, act for six
+    # months, and cannot return for 18 more.
+    share = stats.stage_share(by="controller").sel(stage="separation").squeeze().values
+    active = ds["in_force"].sel(instrument="calibrated-controls").squeeze().values.astype(bool)
+    months = [str(t)[:7] for t in ds["time"].values]
+    starts = [i for i in range(1, len(active)) if active[i] and not active[i - 1]]
+    assert starts and months[starts[0]] >= "2027-01"
+    assert all(share[i - 1] < 0.86 for i in starts)
+    assert all(active[i:i + 6].all() and not active[i + 6] for i in starts if i + 6 < len(active))
+    assert all(b - a >= 24 for a, b in zip(starts, starts[1:]))
+    assert float(stats.fiscal_cost(payer="JPN", instrument="stockpile-jp-dy").sum()) > 0
 
 
 def test_extends_appends_the_timeline_and_overrides_fields(tmp_path: Path):

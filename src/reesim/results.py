@@ -46,16 +46,19 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "margin": (("member", "time", "facility"), "USD/kg", "Cash margin per unit of throughput"),
     "fiscal_cost": (("member", "time", "instrument", "payer"), "USD million/month",
                     "What each timeline event costs each paying region: payments (+) less revenues (-)"),
+    "in_force": (("member", "time", "instrument"), "1",
+                 "1 where the timeline event acted in the member that month (dates, suspensions, triggers)"),
 }
 
 
 def assemble_results(scenario: Scenario, world: World, structure: Structure, params: dict[str, np.ndarray],
                      months: pd.PeriodIndex, kept: dict[str, list[np.ndarray]], calibration: dict,
-                     ledger: dict[str, np.ndarray] | None = None) -> Results:
+                     policy: dict[str, dict[str, np.ndarray]] | None = None) -> Results:
     """Stack the recorded months into a Dataset with coordinates, units and a manifest.
 
-    `ledger` maps each booking event to its (member, time, region) payments; only regions that pay or
-    collect anything are kept on the `payer` axis, so a run with a few instruments stays small.
+    `policy` holds, for the timeline's events, `in_force` (member, time) masks and the `ledger` of
+    (member, time, region) payments; only regions that pay or collect anything are kept on the `payer`
+    axis, so a run with a few instruments stays small.
     """
     fac = world["facilities"].set_index("facility").loc[list(structure.facilities)]
     elements = world["products"].set_index("product")["element"]
@@ -82,14 +85,21 @@ def assemble_results(scenario: Scenario, world: World, structure: Structure, par
         dims, unit, description = VARIABLES[name]
         values = np.stack(frames, axis=1)
         data_vars[name] = xr.Variable(dims, values, attrs={"units": unit, "description": description})
-    if ledger:
-        stacked = np.stack(list(ledger.values()), axis=2)  # (M, T, I, R)
+    if policy and policy["in_force"]:
+        labels = list(policy["in_force"])
+        coords["instrument"] = labels
+        dims, unit, description = VARIABLES["in_force"]
+        data_vars["in_force"] = xr.Variable(dims, np.stack([policy["in_force"][k] for k in labels], axis=2).astype(np.uint8),
+                                            attrs={"units": unit, "description": description})
+        months_, members = len(months), scenario.members
+        stacked = np.stack([policy["ledger"].get(k, np.zeros((members, months_, len(structure.regions))))
+                            for k in labels], axis=2)  # (M, T, I, R)
         payers = np.flatnonzero(np.abs(stacked).sum(axis=(0, 1, 2)) > 0)
-        coords["instrument"] = list(ledger)
-        coords["payer"] = np.array([structure.regions[i] for i in payers], dtype=str)
-        dims, unit, description = VARIABLES["fiscal_cost"]
-        data_vars["fiscal_cost"] = xr.Variable(dims, stacked[..., payers],
-                                               attrs={"units": unit, "description": description})
+        if len(payers):
+            coords["payer"] = np.array([structure.regions[i] for i in payers], dtype=str)
+            dims, unit, description = VARIABLES["fiscal_cost"]
+            data_vars["fiscal_cost"] = xr.Variable(dims, stacked[..., payers],
+                                                   attrs={"units": unit, "description": description})
     data_vars["parameters"] = xr.Variable(("member", "parameter"), np.stack([params[k] for k in sorted(params)], axis=1),
                                           attrs={"description": "Parameter values drawn for each member"})
     manifest = {

@@ -98,8 +98,11 @@ def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: Wedg
         schedule.finish(engine.last, len(months))
     calibration = {"demand_scale": dict(zip(structure.products, engine.demand_scale.mean(axis=0).round(4).tolist())),
                    "unabsorbed_t_per_month": dict(zip(structure.products, engine.unabsorbed.round(1).tolist()))}
-    ledger = None if schedule is None else {k: v[:, first:] for k, v in schedule.ledger.entries.items()}
-    return assemble_results(scenario, world, structure, params, months[first:], kept, calibration, ledger)
+    policy = None
+    if schedule is not None:
+        policy = {"in_force": {k: v[:, first:] for k, v in schedule.in_force_log.items()},
+                  "ledger": {k: v[:, first:] for k, v in schedule.ledger.entries.items()}}
+    return assemble_results(scenario, world, structure, params, months[first:], kept, calibration, policy)
 
 
 def _record(kept: dict[str, list[np.ndarray]], step: StepResult, line_facility: np.ndarray, n_fac: int,

@@ -70,6 +70,11 @@ class WedgeBuilder:
         else:
             target *= value
 
+    def merge(self, other: WedgeBuilder, members: np.ndarray) -> None:
+        """Combine another builder's wedges into this one, only in the given members (M,) (a fired trigger)."""
+        for name, array in other._arrays.items():
+            self.combine(name, array, where=members.reshape((-1,) + (1,) * (array.ndim - 1)))
+
     def build(self) -> MonthWedges:
         """The month's wedges; untouched fields keep the engine's neutral defaults."""
         values: dict[str, np.ndarray | float] = {}
@@ -90,6 +95,13 @@ class Ledger:
     months: int
     regions: tuple[str, ...]
     entries: dict[str, np.ndarray] = field(default_factory=dict)  # label -> (M, T, R)
+
+    def merge(self, other: Ledger, members: np.ndarray) -> None:
+        """Add another ledger's entries, only for the given members (M,) (those in which a trigger fired)."""
+        for label, entries in other.entries.items():
+            if label not in self.entries:
+                self.entries[label] = np.zeros_like(entries)
+            self.entries[label] += entries * members[:, None, None]
 
     def add(self, label: str, month: int, region: int, amount: np.ndarray) -> None:
         """Book `amount` (M,) USD million for the event `label` in `month`, paid by `region`."""

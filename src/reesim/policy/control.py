@@ -12,6 +12,7 @@ class Suspend(Event):
     With an `end`, the target acts again after it (a suspension for a year)."""
 
     instrument: Literal["suspend"] = "suspend"
+    stateful = True
     target: str
 
 
@@ -20,5 +21,6 @@ class Amend(Event):
     approval_rate raised after the London talks). The target keeps its memory (its reference flows)."""
 
     instrument: Literal["amend"] = "amend"
+    stateful = True
     target: str
     set: dict[str, Any]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from reesim.policy.builder import Ledger, WedgeBuilder
 from reesim.policy.context import PolicyContext
 from reesim.policy.timing import Month
+from reesim.policy.trigger import Trigger
 
 if TYPE_CHECKING:  # pragma: no cover
     from reesim.engine.core import StepResult
@@ -57,7 +58,8 @@ class Event(BaseModel):
     """A dated policy event: an instrument, when it acts (start to end, inclusive) and its parameters.
 
     `id` names the event so that a later `suspend` or `amend` event can refer to it; `end` may be left
-    out for a measure that stays in force to the end of the horizon.
+    out for a measure that stays in force to the end of the horizon. With a `trigger`, the event acts
+    between start and end only in the members where the trigger has fired (see `reesim.policy.trigger`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -67,11 +69,17 @@ class Event(BaseModel):
     start: Month
     end: Month | None = None
     note: str = ""
+    trigger: Trigger | None = None
+
+    stateful: ClassVar[bool] = False  # keeps a memory (or acts on events): a member-masked trigger would corrupt it
 
     @model_validator(mode="after")
     def _ordered(self) -> Event:
         if self.end is not None and self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
+        if self.trigger is not None and self.stateful:
+            raise ValueError(f"a {self.instrument} event cannot take a trigger: it keeps a memory from month to "
+                             "month or acts on other events")
         return self
 
     def act(self, run: EventRun) -> None:

@@ -52,6 +52,7 @@ class Consolidation(Event):
     `region` falls below `target_price` (USD/kg) and released when it rises above it."""
 
     instrument: Literal["consolidation"] = "consolidation"
+    stateful = True
     product: str = "oxide:NdPr"
     region: str = "CHN"
     target_price: float = Field(gt=0.0)

@@ -13,6 +13,7 @@ from reesim.policy.context import PolicyContext
 from reesim.policy.control import Amend, Suspend
 from reesim.policy.event import Event, EventRun
 from reesim.policy.timing import month_index
+from reesim.policy.trigger import TriggerState
 
 if TYPE_CHECKING:  # pragma: no cover
     from reesim.engine.core import StepResult
@@ -47,9 +48,12 @@ class PolicySchedule:
             changed = type(latest).model_validate({**latest.model_dump(), **event.set})
             self._versions[event.target].append((month_index(event.start, base), changed))
         self._memos: dict[str, dict] = {label: {} for label in self._windows}
+        self._triggers = {label: TriggerState(versions[0][1].trigger, ctx.members)
+                          for label, versions in self._versions.items() if versions[0][1].trigger is not None}
         s = ctx.structure
         self.ledger = Ledger(ctx.members, horizon, s.regions)
         self._shape = (ctx.members, len(s.regions), len(s.products), len(s.line_facility), len(s.sectors))
+        self.in_force_log = {label: np.zeros((ctx.members, horizon), dtype=bool) for label in self._windows}
         self._trade_mean: np.ndarray | None = None
         self._observed = 0
 
@@ -82,7 +86,15 @@ class PolicySchedule:
             self._settle(t, last)
         builder = WedgeBuilder(*self._shape)
         for label, event in self.in_force(t):
-            event.act(self._run(label, event, t, last, builder))
+            if label in self._triggers:
+                members = self._triggers[label].update(self.ctx, t, last)
+                own = WedgeBuilder(*self._shape)
+                event.act(self._run(label, event, t, last, own))
+                builder.merge(own, members)
+                self.in_force_log[label][:, t] = members
+            else:
+                event.act(self._run(label, event, t, last, builder))
+                self.in_force_log[label][:, t] = True
         for label, event in self._ended(t):
             event.after_end(self._run(label, event, t, last, builder))
         return builder.build()
@@ -93,7 +105,13 @@ class PolicySchedule:
 
     def _settle(self, t: int, last: StepResult) -> None:
         for label, event in self.in_force(t - 1):
-            event.settle(self._run(label, event, t, last, WedgeBuilder(*self._shape)))
+            run = self._run(label, event, t, last, WedgeBuilder(*self._shape))
+            if label in self._triggers:  # book only where the event acted
+                run.ledger = Ledger(self.ctx.members, self.ledger.months, self.ledger.regions)
+                event.settle(run)
+                self.ledger.merge(run.ledger, self._triggers[label].active[t - 1])
+            else:
+                event.settle(run)
 
     def _run(
         self, label: str, event: Event, t: int, last: StepResult | None, builder: WedgeBuilder

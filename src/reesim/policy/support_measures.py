@@ -127,6 +127,7 @@ class Stockpile(Event):
     price. Without `release_price` the stockpile is only built and held."""
 
     instrument: Literal["stockpile"] = "stockpile"
+    stateful = True
     region: str
     product: str
     size: float = Field(gt=0.0, description="t")
