@@ -14,10 +14,7 @@ from reesim.app.levers import (
     ELEMENTS,
     SUPPORTED_PRODUCTS,
     SUPPORTING_REGIONS,
-    Floor,
     Levers,
-    Licence,
-    Reserve,
     scenario_of,
 )
 from reesim.app.runner import Image, chart_specs, image, obtain, scenario_yaml, zipped
