@@ -306,3 +306,27 @@ def test_trigger_fires_per_member_holds_and_cools_down():
                                                    "product": "oxide:Dy", "size": 10,
                                                    "trigger": {"metric": "price", "product": "oxide:Dy",
                                                                "above": 1.0}}]})
+
+
+def test_an_actor_moves_events_in_chosen_members_and_its_payments_are_booked():
+    from reesim.policy.trade_measures import Tariff
+
+    class Protectionist:
+        """Tariffs US magnet imports from China in member 1 only, from month 6."""
+
+        name = "usa"
+
+        def decide(self, t, last, ctx):
+            if t < 6:
+                return {}
+            event = Tariff(start="2024-01", importers=["USA"], goods={"products": ["magnet:NdFeB"]}, rate=0.15)
+            return {"tariff": (event, np.array([False, True]))}
+
+    results = run_scenario(scenario(members=2, end="2024-12"), actors=[Protectionist()])
+    ds = results.dataset
+    active = ds["in_force"].sel(instrument="usa:tariff")
+    assert active.sel(member=0).sum() == 0 and active.sel(member=1).sum() == 6
+    paid = results.statistics.fiscal_cost(payer="USA").sum("time")
+    assert float(paid.sel(member=0)) == 0 and float(paid.sel(member=1)) < 0
+    magnets = ds["price"].sel(product="magnet:NdFeB", region="USA", time="2024-12-01")
+    assert float(magnets.sel(member=1)) > float(magnets.sel(member=0))

@@ -209,8 +209,9 @@ class Engine:
         pe = np.maximum(self.price_exp, 1e-9).transpose(0, 2, 1)  # (M, P, R)
         # Holders: net supply = available - desired closing stock S*(p) = T (1 + h - h p / pe), clipped to
         # [0, MAX_COVER T]: they sell into spikes and, when prices fall below expectations, buy for stock.
+        risk = self.risk + _bcast(w.tension, (m, n_r, n_p))  # price surprises plus policy-signalled risk
         target = (_col(p["stock_cover_months"], 3) * self.throughput_base[None] * (1 + _col(p["precaution"], 3)
-                  * self.risk)).transpose(0, 2, 1)
+                  * risk)).transpose(0, 2, 1)
         h = _col(p["stock_price_response"], 3)
         av = avail.transpose(0, 2, 1)
         a[..., HOLDERS] = av - target * (1 + h)

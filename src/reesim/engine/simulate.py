@@ -13,7 +13,7 @@ from reesim.engine.wedges import ConstantWedges, WedgeSchedule
 from reesim.policy.context import PolicyContext
 from reesim.policy.event import Event
 from reesim.policy.plants import add_policy_plants
-from reesim.policy.schedule import PolicySchedule
+from reesim.policy.schedule import Actor, PolicySchedule
 from reesim.results import Results, assemble_results
 from reesim.scenario import Scenario
 from reesim.world import World, load_world
@@ -60,11 +60,11 @@ def _context(world: World, structure: Structure, params: dict[str, np.ndarray]) 
 
 def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: WedgeSchedule | None = None,
                  solver: Solver | None = None, variables: Iterable[str] | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> Results:
+                 progress: Callable[[int, int], None] | None = None, actors: Sequence[Actor] = ()) -> Results:
     """Simulate `scenario` for all its members at once and return the recorded results.
 
-    The scenario's timeline is compiled into the wedge schedule unless `wedges` is given (tests and
-    strategic actors pass their own).
+    The scenario's timeline and the `actors`' moves are compiled into the wedge schedule unless `wedges`
+    is given (tests of the engine pass their own).
     """
     world = scenario_world(scenario, world)
     structure = build_structure(world)
@@ -80,8 +80,8 @@ def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: Wedg
     if unknown:
         raise ValueError(f"unknown result variable(s) {sorted(unknown)}; choose from {', '.join(ALL_VARIABLES)}")
     schedule = None
-    if wedges is None and scenario.timeline:
-        schedule = PolicySchedule(scenario.timeline, _context(world, structure, params), len(months))
+    if wedges is None and (scenario.timeline or actors):
+        schedule = PolicySchedule(scenario.timeline, _context(world, structure, params), len(months), actors)
     engine = Engine(structure, params, rngs, len(months), wedges or schedule or ConstantWedges(),
                     solver or default_solver())
     first = int(months.get_loc(scenario.first_month))

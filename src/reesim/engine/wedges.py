@@ -38,6 +38,8 @@ class MonthWedges:
     lead_delay: (N,) months added to the lead time of expansions decided this month.
     hurdle_factor: (N,) multiplier on the margin a line must earn before its owner expands (capital grants).
     demand_factor: (R, S, P) multiplier on final demand by region, sector and product (demand shocks).
+    tension: (R, P) perceived supply risk that a policy signals to holders (0: none; adds to the risk that
+        price surprises build), so precautionary stocks rise when controls are announced.
     """
 
     route_cap: np.ndarray | float = np.inf
@@ -55,6 +57,7 @@ class MonthWedges:
     lead_delay: np.ndarray | float = 0.0
     hurdle_factor: np.ndarray | float = 1.0
     demand_factor: np.ndarray | float = 1.0
+    tension: np.ndarray | float = 0.0
 
 
 NO_WEDGES = MonthWedges()

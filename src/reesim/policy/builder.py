@@ -30,6 +30,7 @@ _FIELDS: dict[str, tuple[str, float, str]] = {
     "lead_delay": ("line", 0.0, "add"),
     "hurdle_factor": ("line", 1.0, "mul"),
     "demand_factor": ("demand", 1.0, "mul"),
+    "tension": ("node", 0.0, "max"),
 }
 
 

@@ -7,7 +7,7 @@ instrument's parameters with their documentation.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Union
 
 from pydantic import Field
 
@@ -30,56 +30,14 @@ from reesim.policy.support_measures import (
     RecyclingIncentive,
     Stockpile,
 )
-from reesim.policy.trade_measures import ExportBan, ExportLicence, ExportTax, Offtake, Tariff
+from reesim.policy.trade_measures import ExportBan, ExportLicence, ExportQuota, ExportTax, Offtake, Tariff
 
-INSTRUMENTS: dict[str, type[Event]] = {
-    cls.model_fields["instrument"].default: cls
-    for cls in (
-        Quota,
-        EnvironmentalEnforcement,
-        Consolidation,
-        ExportTax,
-        ExportLicence,
-        ExportBan,
-        TechnologyBan,
-        OffshoreRefinery,
-        NewPlant,
-        Throttle,
-        Suspend,
-        Amend,
-        PriceFloor,
-        Offtake,
-        CapitalGrant,
-        ProductionSubsidy,
-        Tariff,
-        Stockpile,
-        RecyclingIncentive,
-        Outage,
-        DemandShift,
-    )
-}
+CLASSES: tuple[type[Event], ...] = (
+    Quota, EnvironmentalEnforcement, Consolidation, ExportTax, ExportLicence, ExportBan, ExportQuota,
+    TechnologyBan, OffshoreRefinery, NewPlant, Throttle, Suspend, Amend, PriceFloor, Offtake, CapitalGrant,
+    ProductionSubsidy, Tariff, Stockpile, RecyclingIncentive, Outage, DemandShift,
+)
 
-TimelineEvent = Annotated[
-    Quota
-    | EnvironmentalEnforcement
-    | Consolidation
-    | ExportTax
-    | ExportLicence
-    | ExportBan
-    | TechnologyBan
-    | OffshoreRefinery
-    | NewPlant
-    | Throttle
-    | Suspend
-    | Amend
-    | PriceFloor
-    | Offtake
-    | CapitalGrant
-    | ProductionSubsidy
-    | Tariff
-    | Stockpile
-    | RecyclingIncentive
-    | Outage
-    | DemandShift,
-    Field(discriminator="instrument"),
-]
+INSTRUMENTS: dict[str, type[Event]] = {cls.model_fields["instrument"].default: cls for cls in CLASSES}
+
+TimelineEvent = Annotated[Union[CLASSES], Field(discriminator="instrument")]  # noqa: UP007 - built from the tuple

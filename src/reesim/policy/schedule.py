@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -21,6 +21,17 @@ if TYPE_CHECKING:  # pragma: no cover
 REFERENCE_MONTHS = 12  # licence caps refer to the average flow over this many months
 
 
+class Actor(Protocol):
+    """A strategic player (see issue 5): each month it observes last month's step and says which events it
+    has in force, in which members: {label: (event, members (M,) bool)}. Its events act exactly like
+    timeline events with a trigger (masked by member); their labels are prefixed by the actor's name."""
+
+    name: str
+
+    def decide(self, t: int, last: StepResult | None, ctx: PolicyContext) -> dict[str, tuple[Event, np.ndarray]]:
+        ...  # pragma: no cover
+
+
 def event_labels(timeline: Sequence[Event]) -> list[str]:
     """The name of each event: its id, or instrument and position (e.g. 'tariff-3')."""
     return [e.id or f"{e.instrument}-{i + 1}" for i, e in enumerate(timeline)]
@@ -29,8 +40,12 @@ def event_labels(timeline: Sequence[Event]) -> list[str]:
 class PolicySchedule:
     """The wedges of a timeline month by month (the engine's `WedgeSchedule`), with a ledger of payments."""
 
-    def __init__(self, timeline: Sequence[Event], ctx: PolicyContext, horizon: int) -> None:
+    def __init__(self, timeline: Sequence[Event], ctx: PolicyContext, horizon: int,
+                 actors: Sequence[Actor] = ()) -> None:
         self.ctx = ctx
+        self.actors = list(actors)
+        self._horizon = horizon
+        self._moves: dict[int, dict[str, tuple[Event, np.ndarray]]] = {}  # month -> actors' events and masks
         base = ctx.base_month
         labels = event_labels(timeline)
         self._windows: dict[str, tuple[int, float]] = {}
@@ -97,6 +112,18 @@ class PolicySchedule:
                 self.in_force_log[label][:, t] = True
         for label, event in self._ended(t):
             event.after_end(self._run(label, event, t, last, builder))
+        self._moves[t] = {}
+        for actor in self.actors:
+            for name, (event, members) in actor.decide(t, last, self.ctx).items():
+                label = f"{actor.name}:{name}"
+                memo = self._memos.setdefault(label, {})
+                memo.setdefault("first", t)
+                own = WedgeBuilder(*self._shape)
+                event.act(self._run(label, event, t, last, own, since=t - memo["first"]))
+                builder.merge(own, members)
+                self.in_force_log.setdefault(label, np.zeros((self.ctx.members, self._horizon), dtype=bool))
+                self.in_force_log[label][:, t] = members
+                self._moves[t][label] = (event, members)
         return builder.build()
 
     def finish(self, last: StepResult, months: int) -> None:
@@ -112,15 +139,21 @@ class PolicySchedule:
                 self.ledger.merge(run.ledger, self._triggers[label].active[t - 1])
             else:
                 event.settle(run)
+        for label, (event, members) in self._moves.pop(t - 1, {}).items():
+            run = self._run(label, event, t, last, WedgeBuilder(*self._shape), since=0)
+            run.ledger = Ledger(self.ctx.members, self.ledger.months, self.ledger.regions)
+            event.settle(run)
+            self.ledger.merge(run.ledger, members)
 
     def _run(
-        self, label: str, event: Event, t: int, last: StepResult | None, builder: WedgeBuilder
+        self, label: str, event: Event, t: int, last: StepResult | None, builder: WedgeBuilder,
+        since: int | None = None,
     ) -> EventRun:
         return EventRun(
             ctx=self.ctx,
             label=label,
             t=t,
-            since=t - self._windows[label][0],
+            since=t - self._windows[label][0] if since is None else since,
             last=last,
             memo=self._memos[label],
             wedges=builder,

@@ -110,7 +110,9 @@ class ExportLicence(Event):
     `extraterritorial_threshold` (a share of value, e.g. 0.001 for the 0.1 % of announcement No. 61), third
     countries' exports of items whose exporter-origin content is at or above the threshold need the same
     licence: their flows to the destinations are capped at their non-Chinese supply plus the approved share
-    of their reference flow. Units: approval_rate and threshold are shares (0 to 1); delay in months.
+    of their reference flow. Holders in the destinations see a perceived supply risk of `tension` x the
+    refused share, which raises their precautionary stocks. Units: approval_rate, threshold and tension
+    are shares (0 to 1 for the first two); delay in months.
     """
 
     instrument: Literal["export_licence"] = "export_licence"
@@ -118,6 +120,8 @@ class ExportLicence(Event):
     goods: Goods
     destinations: list[str] = ["all"]
     approval_rate: float = Field(0.5, ge=0.0, le=1.0)
+    tension: float = Field(0.3, ge=0.0, le=5.0, description="perceived risk signalled to holders in the "
+                           "destinations per unit of refused share (assumed; calibrated with the 2010 back-test)")
     delay_months: int = Field(1, ge=0, le=60)
     deny_defence: bool = True
     extraterritorial_threshold: float | None = Field(None, ge=0.0, le=1.0)
@@ -172,6 +176,9 @@ class ExportLicence(Event):
             cap = np.where(mask[None], third_cap, cap)
             where |= mask
         run.wedges.combine("route_cap", cap, where=where[None])
+        signal = np.zeros((len(s.regions), len(s.products)))
+        signal[destinations] = self.tension * (1.0 - self.approval_rate)
+        run.wedges.combine("tension", signal * goods[None, :])
 
 
 class ExportBan(ExportLicence):
@@ -180,6 +187,48 @@ class ExportBan(ExportLicence):
     instrument: Literal["export_ban"] = "export_ban"  # type: ignore[assignment]
     approval_rate: float = Field(0.0, ge=0.0, le=0.0)
     delay_months: int = Field(0, ge=0, le=0)
+
+
+class ExportQuota(Event):
+    """A cap on the exporter's total exports of the covered goods, t/yr of product (China's export quotas,
+    2000-2014). Each month a twelfth of the quota is shared among the covered routes in proportion to
+    their reference flows (the year before the quota), as exporters held quota shares based on their
+    past exports; unused quota lapses. Holders abroad see a perceived supply risk of `tension`.
+    """
+
+    instrument: Literal["export_quota"] = "export_quota"
+    exporter: str = "CHN"
+    goods: Goods
+    destinations: list[str] = ["all"]
+    level: float = Field(ge=0.0, description="t/yr")
+    tension: float = Field(0.3, ge=0.0, le=5.0)
+
+    def check(self, ctx: PolicyContext) -> None:
+        gather(lambda: ctx.region(self.exporter), lambda: ctx.regions(self.destinations), lambda: self.goods.mask(ctx))
+
+    def act(self, run: EventRun) -> None:
+        ctx, s = run.ctx, run.ctx.structure
+        exporter = ctx.region(self.exporter)
+        goods = self.goods.mask(ctx)
+        destinations = ctx.regions(self.destinations)
+        destinations[exporter] = False
+        if "reference" not in run.memo:
+            ref = run.trade_reference
+            shape = (ctx.members, len(s.products), len(s.regions), len(s.regions))
+            run.memo["reference"] = np.ones(shape) if ref is None else ref.copy()
+        ref = run.memo["reference"][:, :, exporter, :].transpose(0, 2, 1)  # (M, D, P)
+        weights = ref * destinations[None, :, None] * goods[None, None, :]
+        total = weights.sum(axis=(1, 2), keepdims=True)
+        even = destinations[:, None] & goods[None, :]
+        shares = np.where(total > 0, weights / np.where(total > 0, total, 1.0), even / max(even.sum(), 1))
+        cap = np.full((ctx.members, len(s.regions), len(s.regions), len(s.products)), np.inf)
+        cap[:, exporter] = self.level / 12.0 * shares
+        where = np.zeros(cap.shape[1:], dtype=bool)
+        where[exporter] = destinations[:, None] & goods[None, :]
+        run.wedges.combine("route_cap", cap, where=where[None])
+        signal = np.zeros((len(s.regions), len(s.products)))
+        signal[destinations] = self.tension
+        run.wedges.combine("tension", signal * goods[None, :])
 
 
 class ExportTax(Event):
