@@ -10,6 +10,7 @@ from reesim.cli.data import data_app
 from reesim.cli.report import report
 from reesim.cli.run import run
 from reesim.cli.runs import runs_app
+from reesim.cli.scenarios import scenarios, schema, validate
 
 app = typer.Typer(
     name="reesim",
@@ -22,6 +23,9 @@ app.command("run")(run)
 app.add_typer(runs_app, name="runs")
 app.command("report")(report)
 app.command("app")(app_command)
+app.command("scenarios")(scenarios)
+app.command("validate")(validate)
+app.command("schema")(schema)
 
 
 @app.command()
