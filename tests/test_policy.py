@@ -330,3 +330,13 @@ def test_an_actor_moves_events_in_chosen_members_and_its_payments_are_booked():
     assert float(paid.sel(member=0)) == 0 and float(paid.sel(member=1)) < 0
     magnets = ds["price"].sel(product="magnet:NdFeB", region="USA", time="2024-12-01")
     assert float(magnets.sel(member=1)) > float(magnets.sel(member=0))
+
+
+def test_every_instrument_has_a_row_in_the_policy_docs():
+    from pathlib import Path
+
+    from reesim.policy.instruments import INSTRUMENTS
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "policy.md").read_text(encoding="utf-8")
+    missing = [name for name in INSTRUMENTS if f"`{name}`" not in docs]
+    assert not missing, f"document these instruments in docs/policy.md: {missing}"
