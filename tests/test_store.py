@@ -53,6 +53,24 @@ def test_round_trip_is_exact(tiny_run: Results, tmp_path: Path):
     assert row["key"] == run_key(tiny_run.manifest)
 
 
+def test_tables_have_the_layout_of_results_save_and_read_selectively(tiny_run: Results, tmp_path: Path):
+    import pandas as pd
+
+    store = RunStore(tmp_path / "store")
+    entry, _ = store.put(tiny_run)
+    saved = tiny_run.save(tmp_path / "saved")
+    for name in ("price", "trade", "output"):
+        ours, theirs = pd.read_parquet(entry.path / f"{name}.parquet"), pd.read_parquet(saved / f"{name}.parquet")
+        assert list(ours.columns) == list(theirs.columns)
+        for column in ours.columns:  # ours are dictionary-encoded (categorical here); same values, same order
+            np.testing.assert_array_equal(ours[column].astype(theirs[column].dtype).to_numpy(),
+                                          theirs[column].to_numpy())
+    part = store.load(entry.run_id, variables=["trade"], select={"origin": ["CHN", "AUS"]}).dataset
+    xr.testing.assert_identical(part["trade"], tiny_run.dataset["trade"].sel(origin=["CHN", "AUS"]))
+    with pytest.raises(KeyError, match="XYZ"):
+        store.load(entry.run_id, variables=["trade"], select={"origin": ["XYZ"]})
+
+
 def test_same_manifest_is_recognised_before_running(tiny_run: Results, tmp_path: Path):
     from reesim.scenario import load_scenario
 
@@ -113,8 +131,7 @@ def test_delete_and_clear_errors(tiny_run: Results, tmp_path: Path):
 
 KILLER = """
 import os, pickle, signal, sys
-import pandas as pd
-from reesim.store import RunStore
+from reesim.store import RunStore, codec
 from reesim.store.store import RunStore as Impl
 results = pickle.loads(open(sys.argv[1], "rb").read())
 where, action = sys.argv[3], sys.argv[4]
@@ -127,7 +144,7 @@ def die(original):
         return original(*args, **kwargs)
     return wrapper
 if where == "parquet":
-    pd.DataFrame.to_parquet = die(pd.DataFrame.to_parquet)
+    codec._write_table = die(codec._write_table)
 else:
     Impl._write_catalog = die(Impl._write_catalog)
 store = RunStore(sys.argv[2])
@@ -181,21 +198,22 @@ def test_killed_delete_hides_the_run_and_next_write_drops_it(tiny_run: Results, 
 
 
 def test_exception_mid_write_leaves_nothing(tiny_run: Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    import pandas as pd
+    from reesim.store import codec
 
     store = RunStore(tmp_path)
-    original, calls = pd.DataFrame.to_parquet, []
+    original, calls = codec._write_table, []
 
-    def failing(self, *args, **kwargs):
+    def failing(*args, **kwargs):
         calls.append(1)
         if len(calls) == 4:
             raise OSError("disk full")
-        return original(self, *args, **kwargs)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", failing)
+    monkeypatch.setattr(codec, "_write_table", failing)
     with pytest.raises(OSError, match="disk full"):
         store.put(tiny_run)
     monkeypatch.undo()
+    assert len(calls) == 4  # it failed part-way through the tables
     assert store.catalog().empty and not list(store.runs.iterdir()) and not list(store.tmp.iterdir())
 
 

@@ -3,7 +3,7 @@
 Layout of a store folder:
 
     catalog.parquet      one row per stored run (the commit point: a run exists once it is listed here)
-    runs/<run id>/       Results.save output (Parquet per variable, manifest.json) plus dataset.json
+    runs/<run id>/       a Parquet table per variable (the layout of Results.save), manifest.json, dataset.json
     tmp/                 staging of writes in progress; anything left here belongs to a dead writer
     .lock                held by every write
 
@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ import pandas as pd
 
 from reesim.errors import InputError
 from reesim.results import Results
-from reesim.store.codec import DATASET_FILE, read_dataset, read_manifest, write_dataset_meta
+from reesim.store.codec import DATASET_FILE, read_dataset, read_manifest, write_run
 from reesim.store.identity import run_id, run_key
 from reesim.store.location import STORE_ENV, default_store_path
 from reesim.store.lock import exclusive
@@ -94,9 +95,11 @@ class RunStore:
         hits = frame.loc[frame["key"] == key]
         return self._entry(hits.iloc[-1]) if len(hits) else None
 
-    def load(self, ref: str, variables: list[str] | None = None) -> Results:
-        """The results of a stored run (only `variables` when given, which is faster for big runs)."""
-        return Results(read_dataset(self.runs / self.resolve(ref), variables))
+    def load(self, ref: str, variables: list[str] | None = None,
+             select: Mapping[str, Sequence[object]] | None = None) -> Results:
+        """The results of a stored run: only `variables` when given, and only the labels in `select` of
+        the dimensions it names (e.g. {"origin": ["CHN"]}); both make reading a big run faster."""
+        return Results(read_dataset(self.runs / self.resolve(ref), variables, select))
 
     def manifest(self, ref: str) -> dict:
         """The manifest of a stored run, with its per-variable dims, units and descriptions."""
@@ -140,8 +143,9 @@ class RunStore:
                 return self._entry(frame.loc[frame["run_id"] == rid].iloc[0]), False
             staging = Path(tempfile.mkdtemp(prefix="put-", dir=self.tmp))
             try:
-                folder = results.save(staging / rid)
-                write_dataset_meta(results.dataset, folder)
+                folder = staging / rid
+                folder.mkdir()
+                write_run(results.dataset, results.manifest, folder)
                 target = self.runs / rid
                 if target.exists():
                     target.rename(staging / "replaced")
