@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from reesim.engine.core import Engine, Solver, StepResult
-from reesim.engine.parameters import draw_parameters
+from reesim.engine.parameters import PARAMETERS, draw_parameters
 from reesim.engine.structure import Structure, build_structure
 from reesim.engine.wedges import ConstantWedges, WedgeSchedule
 from reesim.policy.context import PolicyContext
@@ -60,17 +60,20 @@ def _context(world: World, structure: Structure, params: dict[str, np.ndarray]) 
 
 def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: WedgeSchedule | None = None,
                  solver: Solver | None = None, variables: Iterable[str] | None = None,
-                 progress: Callable[[int, int], None] | None = None, actors: Sequence[Actor] = ()) -> Results:
+                 progress: Callable[[int, int], None] | None = None, actors: Sequence[Actor] = (),
+                 params: Mapping[str, np.ndarray] | None = None) -> Results:
     """Simulate `scenario` for all its members at once and return the recorded results.
 
     The scenario's timeline and the `actors`' moves are compiled into the wedge schedule unless `wedges`
-    is given (tests of the engine pass their own).
+    is given (tests of the engine pass their own). `params` gives chosen parameters one value per member
+    (arrays of length `members`), replacing the scenario's draws: a calibration puts one candidate
+    parameter vector in each member and runs them all in one batch.
     """
     world = scenario_world(scenario, world)
     structure = build_structure(world)
     children = np.random.SeedSequence(scenario.seed).spawn(scenario.members)
     rngs = [np.random.default_rng(child) for child in children]
-    params = draw_parameters(dict(scenario.uncertain), rngs)
+    params = given_parameters(draw_parameters(dict(scenario.uncertain), rngs), params or {})
     months = scenario.months()
     if variables is None:
         variables = [v for v in ALL_VARIABLES
@@ -103,6 +106,23 @@ def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: Wedg
         policy = {"in_force": {k: v[:, first:] for k, v in schedule.in_force_log.items()},
                   "ledger": {k: v[:, first:] for k, v in schedule.ledger.entries.items()}}
     return assemble_results(scenario, world, structure, params, months[first:], kept, calibration, policy)
+
+
+def given_parameters(drawn: dict[str, np.ndarray], given: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """`drawn` with the `given` per-member values put in, checked against the names, sizes and bounds."""
+    members = len(next(iter(drawn.values())))
+    out = dict(drawn)
+    for name, values in given.items():
+        if name not in PARAMETERS:
+            raise KeyError(f"unknown parameter {name!r}; known: {', '.join(sorted(PARAMETERS))}")
+        values = np.asarray(values, dtype=float)
+        if values.shape != (members,):
+            raise ValueError(f"parameter {name!r} has shape {values.shape}; give one value per member ({members},)")
+        spec = PARAMETERS[name]
+        if not ((values >= spec.lower) & (values <= spec.upper)).all():
+            raise ValueError(f"parameter {name!r} has values outside its bounds [{spec.lower}, {spec.upper}]")
+        out[name] = values
+    return out
 
 
 def _record(kept: dict[str, list[np.ndarray]], step: StepResult, line_facility: np.ndarray, n_fac: int,
