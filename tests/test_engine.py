@@ -156,3 +156,22 @@ def test_scenario_validation_errors_are_clear(tmp_path):
         load_scenario(unknown)
     with pytest.raises(InputError, match="no such built-in scenario"):
         load_scenario("no-such-scenario")
+
+
+def test_greenfield_candidates_are_built_only_when_margins_justify_them():
+    from reesim.engine.simulate import run_scenario
+
+    def built(timeline):
+        sc = load_scenario({"name": "g", "end": "2030-12", "timeline": timeline})
+        ds = run_scenario(sc, variables=("capacity",)).dataset.isel(member=0)
+        capacity = ds["capacity"].sel(facility=[f for f in ds["facility"].values if f.startswith("GF_")])
+        first = {f: str(ds["time"].values[int((capacity.sel(facility=f) > 0).argmax())])[:7]
+                 for f in capacity["facility"].values if bool((capacity.sel(facility=f) > 0).any())}
+        return first
+
+    boom = built([{"instrument": "demand_shift", "start": "2024-02", "products": ["magnet:NdFeB"], "factor": 1.6}])
+    calm = built([])
+    magnets = {f: m for f, m in boom.items() if f.endswith("_MAGNET")}
+    assert magnets and not any(f.endswith("_MAGNET") for f in calm)
+    # A decision at a yearly review, then the greenfield lead time (30 months x 1.5): never before 2027.
+    assert all(month >= "2027-01" for month in magnets.values())

@@ -146,6 +146,8 @@ class Engine:
         self.inputs = np.broadcast_to(s.inputs, (m, n_l, n_p)).copy()  # (M, N, P), thrifting changes it
         self.use_ema = np.broadcast_to(self.u0, (m, n_l)).copy()
         self.expansion = np.zeros((m, n_l))
+        # Greenfield candidates exist only once an owner decides to build them (month their output starts).
+        self.build_start = np.where(s.line_candidate[None, :], np.inf, 0.0) * np.ones((m, 1))
         self.yield_factor = np.ones((m, n_l))
         self.last: StepResult | None = None  # what the wedge schedule observes at the next step
 
@@ -153,7 +155,8 @@ class Engine:
     def available_capacity(self, t: int, w: MonthWedges) -> tuple[np.ndarray, np.ndarray]:
         """Physical capacity available this month (M, N) and the quota limit on throughput (inf if none)."""
         s, p, m_ = self.s, self.p, self.m
-        since = t - (s.line_start[None, :] + self.delay + _bcast(w.start_delay, (m_, s.shape[3])))
+        planned = s.line_start[None, :] + self.delay + _bcast(w.start_delay, (m_, s.shape[3]))
+        since = t - np.where(s.line_candidate[None, :], self.build_start, planned)
         ramp = np.where(since >= 0, np.minimum(1.0, (since + 1) / np.maximum(s.line_ramp[None, :], 1)), 0.0)
         starts = self.outage_draw[:, t, :] < _col(p["outage_probability"], 2)
         self.outage_left = np.where((self.outage_left <= 0) & starts, _col(p["outage_months"], 2), self.outage_left)
@@ -349,6 +352,27 @@ class Engine:
         factor = np.clip(relative, 1e-3, None) ** (-_col(self.p["elasticity_long"], 3))
         self.inputs = np.where(self.thrift[None], s.inputs[None] * np.minimum(factor, 1.5), s.inputs[None])
 
+    def _build_greenfield(self, t: int, w: MonthWedges, hurdle: np.ndarray, lead: np.ndarray) -> None:
+        """Start at most one greenfield candidate per stage and member: the one whose margin at long-run
+        expected prices (the smoothed price) is highest, if it clears the investment hurdle. It produces
+        after the greenfield lead time, and no earlier than its `start` in the dataset."""
+        s = self.s
+        waiting = s.line_candidate[None, :] & np.isinf(self.build_start)
+        if not waiting.any():
+            return
+        value = (self.price_smooth[:, s.line_region, :] * s.outputs[None]).sum(axis=2) * self.recovery
+        ratio = self.line_margin(self.price_smooth, w) / np.maximum(value, 1e-9)
+        score = np.where(waiting & (ratio > hurdle), ratio, -np.inf)
+        chosen = np.zeros_like(waiting)
+        for stage in range(len(STAGES)):
+            lines = np.flatnonzero(s.line_stage == stage)
+            if len(lines):
+                best = lines[np.argmax(score[:, lines], axis=1)]
+                chosen[np.arange(self.m), best] = np.isfinite(score[np.arange(self.m), best])
+        due = np.maximum(t + np.rint(lead * self.p["greenfield_lead_factor"][:, None]), s.line_start[None, :])
+        self.build_start = np.where(chosen, due, self.build_start)
+        self.expansion = np.where(chosen, s.line_capacity[None, :], self.expansion)
+
     def _update_capacity(self, t: int, margin: np.ndarray, throughput: np.ndarray, cap: np.ndarray,
                          w: MonthWedges) -> None:
         s, p = self.s, self.p
@@ -360,16 +384,21 @@ class Engine:
         self.closed |= self.loss_months >= _col(p["closure_months"], 2)
         self.use_ema += (np.divide(throughput, cap, out=np.zeros_like(cap), where=cap > 0) - self.use_ema) / 12.0
         self.expansion = np.zeros_like(self.expansion)
-        if t % 12 == 11:  # yearly review: expand a line that runs near capacity and earns above-normal margins
-            excess = (self.margin_ema - np.maximum(self.margin0, 0.0)) / np.maximum(self.value0, 1e-9)
+        if t % 12 == 11:  # yearly review: expand a line that runs near capacity and earns its capital charge
+            # The trailing cash margin must cover the capital charge of new capacity, as a share of the
+            # output's value at current prices (the hurdle).
+            value = (self.price_smooth[:, s.line_region, :] * s.outputs[None]).sum(axis=2) * self.recovery
+            excess = self.margin_ema / np.maximum(value, 1e-9)
             hurdle = _col(p["investment_hurdle"], 2) * _bcast(w.hurdle_factor, excess.shape)
-            expand = ((excess > hurdle) & (self.use_ema > HIGH_USE) & (cap > 0)
-                      & ~self.closed)
+            # One expansion at a time per plant: owners wait for the last one to come on stream.
+            expand = ((excess > hurdle) & (self.use_ema > HIGH_USE) & (cap > 0) & ~self.closed
+                      & (self.pending == 0))
             lead = _by_stage(p, "lead")[:, s.line_stage] + _bcast(w.lead_delay, excess.shape)
             step_up = _col(p["expansion_share"], 2) * (s.line_capacity[None, :] + self.added)
             self.expansion = np.where(expand, step_up, 0.0)
-            self.pending = np.where(expand, self.pending + step_up, self.pending)  # a later decision delays earlier ones
+            self.pending = np.where(expand, step_up, self.pending)
             self.pending_due = np.where(expand, t + np.rint(lead).astype(int), self.pending_due)
+            self._build_greenfield(t, w, hurdle, lead)
         self.cumulative += throughput
         exponent = np.log2(1.0 - _col(p["learning_rate"], 2))
         base = np.maximum(s.line_capacity * 12.0, 1e-9)[None, :]

@@ -113,9 +113,10 @@ PARAMETERS: dict[str, Parameter] = {
         basis="assumed; facts.md F: projects slip by years (Arafura 18+ years before FID)"),
     "investment_hurdle": Parameter(
         default=0.25, unit="-", lower=0.0, upper=5.0,
-        description="Trailing margin above the base-year margin, relative to output value, at which an owner "
-                    "expands a plant that runs above 90% of capacity.",
-        basis="assumed"),
+        description="Trailing cash margin, as a share of output value at long-run expected prices, that new "
+                    "capacity must earn: owners expand a plant running above 90% of capacity, and build a "
+                    "greenfield candidate, when it is exceeded.",
+        basis="assumed: a capital charge of about 15%/yr on capex of 1-2 years of revenue (facts.md E capex)"),
     "expansion_share": Parameter(
         default=0.2, unit="-", lower=0.0, upper=2.0,
         description="Capacity added by one expansion decision, as a share of the plant's nameplate.",
@@ -131,6 +132,12 @@ PARAMETERS: dict[str, Parameter] = {
     "lead_magnet": Parameter(default=30.0, unit="months", lower=0.0, upper=240.0,
                              description="Lead time of new magnet capacity.",
                              basis="facts.md F: magnet plants 2-3 years (Neo Narva 2.5, e-VAC 2)"),
+    "greenfield_lead_factor": Parameter(
+        default=1.5, unit="-", lower=1.0, upper=5.0,
+        description="Lead time of a greenfield plant (a candidate in the dataset) as a multiple of its stage's "
+                    "lead time for expansions.",
+        basis="facts.md F: a funded greenfield refinery about 5 years (Iluka) against 1-4 for brownfield "
+              "separation; new mines far longer (15.7 years from discovery, S&P)"),
     "learning_rate": Parameter(
         default=0.1, unit="-", lower=0.0, upper=0.5,
         description="Cut in a new entrant's unit cost per doubling of its cumulative output.",

@@ -48,6 +48,7 @@ class Structure:
     line_start: np.ndarray  # (N,) months from base_month to first output (negative if before)
     line_ramp: np.ndarray  # (N,) months to full capacity
     line_announced: np.ndarray  # (N,) bool: not operating and starting after base_month (start may slip)
+    line_candidate: np.ndarray  # (N,) bool: a greenfield candidate, built only when margins justify it
     line_entrant: np.ndarray  # (N,) bool: started ENTRANT_YEARS before the base year or later (learns)
     line_quota: np.ndarray  # (N,) 0 none, 1 mining quota, 2 separation quota
     inputs: np.ndarray  # (N, P) t of product per t of throughput
@@ -149,7 +150,8 @@ def build_structure(world: World) -> Structure:
         line_unit_cost=lines["unit_cost"].to_numpy(float),
         line_start=start,
         line_ramp=lines["ramp_months"].to_numpy(int),
-        line_announced=(lines["status"] != "operating").to_numpy() & (start > 0),
+        line_announced=lines["status"].isin(["construction", "announced", "idle"]).to_numpy() & (start > 0),
+        line_candidate=(lines["status"] == "candidate").to_numpy(),
         line_entrant=np.array([s.year >= base_year - ENTRANT_YEARS for s in lines["start"]]),
         line_quota=np.array([{"": 0, "mining": 1, "separation": 2}[q] for q in lines["quota"]]),
         inputs=inputs,
