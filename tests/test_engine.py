@@ -165,9 +165,9 @@ def test_greenfield_candidates_are_built_only_when_margins_justify_them():
         sc = load_scenario({"name": "g", "end": "2030-12", "timeline": timeline})
         ds = run_scenario(sc, variables=("capacity",)).dataset.isel(member=0)
         capacity = ds["capacity"].sel(facility=[f for f in ds["facility"].values if f.startswith("GF_")])
-        first = {f: str(ds["time"].values[int((capacity.sel(facility=f) > 0).argmax())])[:7]
-                 for f in capacity["facility"].values if bool((capacity.sel(facility=f) > 0).any())}
-        return first
+        running = capacity.values > 0  # (time, facility)
+        return {f: str(ds["time"].values[int(np.argmax(running[:, i]))])[:7]
+                for i, f in enumerate(capacity["facility"].values) if running[:, i].any()}
 
     boom = built([{"instrument": "demand_shift", "start": "2024-02", "products": ["magnet:NdFeB"], "factor": 1.6}])
     calm = built([])
