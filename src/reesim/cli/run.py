@@ -66,6 +66,10 @@ def run(
     frame = (shares.sel(year=ends) * 100).round(1)
     show_frame(frame.to_dataframe(name="share")["share"].unstack("year").reset_index().rename(columns=str),
                title="China's share of each stage's output by location (%)")
+    if "fiscal_cost" in results.dataset:
+        cost = results.dataset["fiscal_cost"].sum("time").median("member").round(1)
+        show_frame(cost.to_pandas().reset_index().rename(columns=str),
+                   title="Fiscal cost of each instrument over the run, USD million (median; revenues negative)")
     if runs is not None and twin is None:
         entry, written = runs.put(results, force=force)
         verb = "Stored as" if written else "Already stored as"
