@@ -227,6 +227,10 @@ class Engine:
         ceiling = _bcast(w.price_ceiling, (m, n_r, n_p)).transpose(0, 2, 1)
         default_ceiling = _col(p["price_ceiling_multiple"], 3) * s.price_base[None, :, None]
         ceiling = np.where(np.isnan(ceiling), default_ceiling, ceiling)
+        # Below a reservation price holders keep a product rather than sell it (a co-product is not finished
+        # for less than its finishing cost), so a glut piles up in stock instead of clearing at zero.
+        reservation = _col(p["reservation_price_share"], 3) * s.price_base[None, :, None]
+        floor = np.maximum(_bcast(w.price_floor, (m, n_r, n_p)).transpose(0, 2, 1), reservation)
         # A fixed token demand: a node with nothing else imports it, so its price is its import parity.
         a[..., EPSILON], lo[..., EPSILON], hi[..., EPSILON] = -EPS_DEMAND, -EPS_DEMAND, -EPS_DEMAND
         # Final demand by sector: D = Dref (1 + e - e p / pe), clipped to [0, Dref (1 + e)].
@@ -262,7 +266,7 @@ class Engine:
             transport=np.ascontiguousarray(route_cost.reshape(m * n_p, n_r, n_r)),
             markup=np.ascontiguousarray(_bcast(w.markup, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2).reshape(m * n_p, n_r, n_r)),
             cap=np.ascontiguousarray(_bcast(w.route_cap, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2).reshape(m * n_p, n_r, n_r)),
-            floor=np.ascontiguousarray(_bcast(w.price_floor, (m, n_r, n_p)).transpose(0, 2, 1).reshape(m * n_p, n_r)),
+            floor=np.ascontiguousarray(floor.reshape(m * n_p, n_r)),
             ceiling=np.ascontiguousarray(ceiling.reshape(m * n_p, n_r)),
         )
         return problem, {"flow": flow, "target": target}

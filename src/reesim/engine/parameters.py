@@ -107,6 +107,12 @@ PARAMETERS: dict[str, Parameter] = {
         default=20.0, unit="-", lower=1.5, upper=1000.0,
         description="Price (as a multiple of the base price) at which remaining demand goes unserved.",
         basis="assumed: Dy rose about 20-fold from 2008 to its 2011 peak (facts.md D2)"),
+    "reservation_price_share": Parameter(
+        default=0.0, unit="-", lower=0.0, upper=0.9,
+        description="Price, as a share of the base-year price, below which holders keep a product rather than "
+                    "sell it: a glut goes into stock at that price instead of clearing at zero.",
+        basis="assumed: producers do not finish a co-product (La, Ce in a glut) for less than its finishing "
+              "cost; 0 is free disposal"),
     "project_delay_max": Parameter(
         default=0.0, unit="months", lower=0.0, upper=120.0,
         description="Upper bound of the uniform delay drawn for announced projects' start dates.",
