@@ -7,6 +7,7 @@ import typer
 from reesim._version import __version__
 from reesim.cli.app import app as app_command
 from reesim.cli.data import data_app
+from reesim.cli.game import game
 from reesim.cli.report import report
 from reesim.cli.run import run
 from reesim.cli.runs import runs_app
@@ -26,6 +27,7 @@ app.command("app")(app_command)
 app.command("scenarios")(scenarios)
 app.command("validate")(validate)
 app.command("schema")(schema)
+app.command("game")(game)
 
 
 @app.command()

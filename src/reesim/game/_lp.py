@@ -6,6 +6,11 @@ dependency (`reesim[solver]`), imported on first use so that the rest of the pac
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
 
@@ -34,7 +39,8 @@ def maximise(cost: np.ndarray, rows: np.ndarray, row_lower: np.ndarray, row_uppe
     lp.a_matrix_.index_ = row_of.astype(np.int32)
     lp.a_matrix_.value_ = rows.T[col_of, row_of].astype(float)
 
-    highs = highspy.Highs()
+    with _quiet_stdout():  # HiGHS prints a banner from C on its first construction, before options apply
+        highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("primal_feasibility_tolerance", 1e-10)
     highs.setOptionValue("dual_feasibility_tolerance", 1e-10)
@@ -46,3 +52,17 @@ def maximise(cost: np.ndarray, rows: np.ndarray, row_lower: np.ndarray, row_uppe
     if status != highspy.HighsModelStatus.kOptimal:
         raise RuntimeError(f"HiGHS ended with status {highs.modelStatusToString(status)} on a game LP")
     return np.asarray(highs.getSolution().col_value), float(highs.getInfo().objective_function_value)
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Send file descriptor 1 to the null device meanwhile, so C code cannot pollute JSON on stdout."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
