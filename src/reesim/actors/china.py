@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reesim.actors.board import Board
 from reesim.actors.licence import ReferencedLicence
@@ -34,7 +34,7 @@ from reesim.actors.signals import (
     unmet_value,
     windfall,
 )
-from reesim.actors.strategies import EVERY_ELEMENT, with_preset
+from reesim.actors.strategies import EVERY_ELEMENT, known_strategy, with_preset
 from reesim.engine.structure import STAGES
 from reesim.errors import InputError
 from reesim.game.bargaining import CONTROLS, EASED, BargainingParams, CycleState, initial_state, step
@@ -141,6 +141,11 @@ class ChinaSpec(BaseModel):
     @classmethod
     def _preset(cls, data: Any) -> Any:
         return with_preset("china", data)
+
+    @field_validator("strategy")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        return known_strategy("china", name)
 
 
 class ChinaActor:

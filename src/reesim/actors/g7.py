@@ -14,10 +14,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reesim.actors.board import Board
-from reesim.actors.strategies import with_preset
+from reesim.actors.strategies import known_strategy, with_preset
 from reesim.errors import InputError
 from reesim.policy.event import Event
 from reesim.policy.scope import Goods, Plants, Stage
@@ -81,6 +81,11 @@ class G7Spec(BaseModel):
     @classmethod
     def _preset(cls, data: Any) -> Any:
         return with_preset("g7", data)
+
+    @field_validator("strategy")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        return known_strategy("g7", name)
 
 
 class G7Actor:

@@ -35,7 +35,10 @@ def parse_actors(data: Any, source: str | None = None) -> list[ActorSpec]:
         return _SPECS.validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = ".".join(["actors", *(str(x) for x in first["loc"])])
+        loc = list(first["loc"])
+        if len(loc) > 1 and loc[1] in ORDER:  # the union's tag (the spec's kind) is not a key of the file
+            del loc[1]
+        key = ".".join(["actors", *(str(x) for x in loc)])
         raise InputError(source, key, first["msg"],
                          "see `reesim.actors` for the fields of china, g7 and partner specs") from exc
 

@@ -77,12 +77,12 @@ PARTNER_PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def preset(kind: str, name: str) -> dict[str, Any]:
-    """The preset `name` of a China or G-7 spec; ValueError listing the choices if there is none."""
+def known_strategy(kind: str, name: str) -> str:
+    """`name` if it is 'custom' or a preset of a China or G-7 spec; ValueError listing the choices if not."""
     presets = {"china": CHINA_PRESETS, "g7": G7_PRESETS}[kind]
-    if name not in presets:
+    if name != "custom" and name not in presets:
         raise ValueError(f"unknown {kind} strategy {name!r}; use 'custom' or one of {', '.join(presets)}")
-    return presets[name]
+    return name
 
 
 def merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +94,9 @@ def merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def with_preset(kind: str, data: Any) -> Any:
-    """Spec data with its named strategy's preset under it (data unchanged for 'custom' or no strategy)."""
-    if isinstance(data, dict) and data.get("strategy", "custom") != "custom":
-        return merged(preset(kind, data["strategy"]), data)
+    """Spec data with its named strategy's preset under it (unchanged for 'custom', none, or an unknown name,
+    which the spec's `strategy` field then rejects)."""
+    presets = {"china": CHINA_PRESETS, "g7": G7_PRESETS}[kind]
+    if isinstance(data, dict) and data.get("strategy") in presets:
+        return merged(presets[data["strategy"]], data)
     return data
