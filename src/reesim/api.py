@@ -15,7 +15,7 @@ def simulate(scenario: str | Path | Scenario = "baseline", *, members: int | Non
     """Simulate a scenario (built-in name, YAML path or object) and return its results.
 
     `members`, `seed`, `start` and `end` override the scenario's own values. Results hold monthly values
-    from `start` (default January 2024) to `end` (default December 2035) for every member.
+    from `start` (default: January of the world's base year) to `end` (default December 2035) for every member.
     """
     from reesim.engine.simulate import run_scenario
 

@@ -35,7 +35,7 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "rent": (("member", "time", "origin", "destination", "product"), "USD/kg",
              "Scarcity rent of a route at its cap: destination price minus delivered cost"),
     "shortfall": (("member", "time", "region", "sector"), "USD million/month",
-                  "Demand unmet against demand at the expected price, valued at 2024 prices"),
+                  "Demand unmet against demand at the expected price, valued at base-year prices"),
     "shortfall_qty": (("member", "time", "region", "product"), "t/month",
                       "Demand unmet against demand at the expected price"),
     "disposal": (("member", "time", "region", "product"), "t/month", "Quantity taken at a price floor"),
@@ -232,7 +232,7 @@ class Statistics:
 
     def shortfall_value(self, region: str | None = None, sector: str | None = None,
                         freq: str | None = None) -> xr.DataArray:
-        """Value of unmet demand (USD million per month at 2024 prices), optionally for one region or sector."""
+        """Value of unmet demand (USD million per month at base-year prices), optionally for one region or sector."""
         da = self.ds["shortfall"]
         if region is not None:
             da = da.sel(region=region)

@@ -16,7 +16,7 @@ from reesim.policy.scope import Plants, Stage
 class Quota(Event):
     """China's mining or separation quota for the year, t REO/yr, held by the two state groups' plants.
 
-    It replaces the engine's quota path (the 2024 quota growing at `quota_growth`) while in force.
+    It replaces the engine's quota path (the base-year quota growing at `quota_growth`) while in force.
     """
 
     instrument: Literal["quota"] = "quota"
