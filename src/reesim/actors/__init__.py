@@ -7,28 +7,31 @@ cost, coverage of G-7 demand) recorded from the same observations.
 - `china`, `g7`, `partner`: the actors' decision rules; `board`: the moves they see of each other;
 - `runner.play`: run a scenario with actors, record `metrics`, and fork it for the `leverage` index.
 
-Not imported by `reesim` itself. Formulas and measured results in docs/actors.md.
+Not imported by `reesim` itself, and lazy here: names load their module on first use, so that
+`reesim.scenario` can import the specs without the runner. Formulas and measured results in docs/actors.md.
 """
 
 from __future__ import annotations
 
-from reesim.actors.china import (
-           ChinaSpec,
-           ControlsSpec,
-           InducementSpec,
-           Provocation,
-           TensionSpec,
-           UpgradingSpec,
-)
-from reesim.actors.g7 import Floor, G7Spec, Reserve
-from reesim.actors.leverage import LeverageSpec
-from reesim.actors.metrics import coverage_year, g7_fiscal_cost, outcomes
-from reesim.actors.partner import PartnerSpec
-from reesim.actors.runner import Played, play
-from reesim.actors.specs import ActorSpec, build_actors, parse_actors, with_commitments
-from reesim.actors.strategies import CHINA_PRESETS, G7_PRESETS, PARTNER_PRESETS
+import importlib
+from typing import Any
 
-__all__ = ["CHINA_PRESETS", "G7_PRESETS", "PARTNER_PRESETS", "ActorSpec", "ChinaSpec", "ControlsSpec", "Floor",
-           "G7Spec", "InducementSpec", "LeverageSpec", "PartnerSpec", "Played", "Provocation", "Reserve",
-           "TensionSpec", "UpgradingSpec", "build_actors", "coverage_year", "g7_fiscal_cost", "outcomes",
-           "parse_actors", "play", "with_commitments"]
+_EXPORTS = {
+    "reesim.actors.china": ("ChinaSpec", "ControlsSpec", "InducementSpec", "Provocation", "TensionSpec",
+                            "UpgradingSpec"),
+    "reesim.actors.g7": ("Floor", "G7Spec", "Reserve"),
+    "reesim.actors.partner": ("PartnerSpec",),
+    "reesim.actors.leverage": ("LeverageSpec",),
+    "reesim.actors.metrics": ("coverage_year", "g7_fiscal_cost", "outcomes"),
+    "reesim.actors.runner": ("Played", "play"),
+    "reesim.actors.specs": ("ActorSpec", "build_actors", "parse_actors", "with_commitments"),
+    "reesim.actors.strategies": ("CHINA_PRESETS", "G7_PRESETS", "PARTNER_PRESETS"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = list(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'reesim.actors' has no attribute {name!r}")
+    return getattr(importlib.import_module(_MODULE_OF[name]), name)

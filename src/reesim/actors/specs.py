@@ -10,7 +10,7 @@ refineries abroad), which must exist in the world before the run.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 import numpy as np
 from pydantic import Field, TypeAdapter, ValidationError
@@ -21,7 +21,9 @@ from reesim.actors.g7 import G7Actor, G7Spec
 from reesim.actors.partner import PartnerActor, PartnerSpec
 from reesim.errors import InputError
 from reesim.policy.event import Event
-from reesim.scenario import Scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reesim.scenario import Scenario
 
 ActorSpec = Annotated[Union[ChinaSpec, G7Spec, PartnerSpec], Field(discriminator="kind")]  # noqa: UP007
 StrategicActor = ChinaActor | G7Actor | PartnerActor
@@ -78,4 +80,4 @@ def with_commitments(scenario: Scenario, specs: Sequence[ActorSpec]) -> Scenario
         return scenario
     data = scenario.model_dump()
     data["timeline"] = [*data["timeline"], *(e.model_dump() for e in extra)]
-    return Scenario.model_validate(data)
+    return type(scenario).model_validate(data)  # the class, not an import: scenario.py may import this module

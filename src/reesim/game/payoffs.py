@@ -25,16 +25,17 @@ KEYS = ("member", "china_strategy", "g7_strategy")
 
 # Assumed weights, USD million per unit of each metric; units of the metrics in docs/game.md.
 DEFAULT_CHINA_WEIGHTS: dict[str, float] = {
-    "china_export_revenue": 1.0,  # USD million of revenue over the horizon
+    "china_export_revenue": 1.0,  # USD million of revenue over the horizon, at China's own price
+    "china_licence_rent": 0.5,  # USD million of rent on capped export routes: half assumed kept by China
     "china_value_added_share": 5000.0,  # share 0-1 of the chain's value added: 50 per percentage point
     "leverage_index": 1000.0,  # dimensionless damage-to-own-loss ratio of a cut-off (the metrics layer's)
-    "china_own_loss": -1.0,  # USD million of losses not already in export revenue
-    "diversification_provoked": -0.05,  # t/yr of non-China capacity added: 50 per kt/yr
+    "china_own_loss": -1.0,  # USD million China's treasury pays (export rebates less taxes collected)
+    "diversification_provoked": -0.05,  # t/yr of non-China separation and magnet capacity added: 50 per kt/yr
 }
 DEFAULT_G7_WEIGHTS: dict[str, float] = {
     "g7_shortfall_value": -1.0,  # USD million of demand unmet
     "g7_fiscal_cost": -1.0,  # USD million of floors, subsidies and stockpiles
-    "non_china_capacity": 0.05,  # t/yr of non-China capacity at the horizon: 50 per kt/yr
+    "non_china_capacity": 0.05,  # t/yr of non-China separation and magnet capacity at the horizon: 50 per kt/yr
     "g7_prices_paid": -1.0,  # USD million paid for rare-earth inputs
 }
 
