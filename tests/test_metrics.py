@@ -98,9 +98,10 @@ def metric_frame(supply: list[float], need: float = 10.0) -> xr.Dataset:
                               "stage": ["mining", "separation", "metal", "magnet"]})
 
 
-def test_coverage_year_is_the_first_year_supply_covers_the_share():
-    frame = metric_frame([2.0, 4.0, 6.0, 9.0])
+def test_coverage_year_is_the_year_from_which_supply_covers_the_share():
+    frame = metric_frame([6.0, 4.0, 6.0, 9.0])  # covered in 2024, lost in 2025, covered from 2026 on
     assert coverage_year(frame, share=0.5).sel(stage="magnet").item() == 2026
+    assert coverage_year(frame, share=0.35).sel(stage="magnet").item() == 2024
     assert coverage_year(frame, share=0.9).sel(stage="magnet").item() == 2027
     assert np.isnan(coverage_year(frame, share=0.95).sel(stage="magnet").item())
     with pytest.raises(ValueError, match="by must be"):

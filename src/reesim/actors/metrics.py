@@ -95,19 +95,23 @@ class Recorder:
 
 
 def coverage_year(metrics: xr.Dataset, share: float = 0.5, by: str = "controller") -> xr.DataArray:
-    """(member, stage) first year whose mean non-Chinese supply covers `share` of the G-7's requirement.
+    """(member, stage) the year from which non-Chinese supply covers `share` of the G-7's requirement.
 
-    NaN where it never does within the run. Supply by `by`: 'controller' counts plants China does not
-    control wherever they are; 'location' counts plants outside China whoever controls them.
+    A year counts when its mean supply is at least `share` of its mean requirement, and the coverage year is
+    the first year from which every later year of the run counts: a year in which controls crush G-7
+    demand does not count as diversification achieved if coverage is lost again. NaN where the last year
+    does not count. Supply by `by`: 'controller' counts plants China does not control wherever they are;
+    'location' counts plants outside China whoever controls them.
     """
     if by not in signals.BY:
         raise ValueError(f"by must be one of {signals.BY}, not {by!r}")
-    supply = metrics["non_china_supply"].sel(by=by).groupby("time.year").mean()
+    supply = metrics["non_china_supply"].sel(by=by, drop=True).groupby("time.year").mean()
     need = metrics["g7_requirement"].groupby("time.year").mean()
-    covered = (supply >= share * need) & (need > 0)
-    years = covered["year"].where(covered)
-    first = years.min("year")
-    first.attrs = {"units": "year", "description": f"first year non-China supply (by {by}) covers "
+    covered = ((supply >= share * need) & (need > 0)).astype(int)
+    backwards = slice(None, None, -1)
+    durable = covered.isel(year=backwards).cumprod("year").isel(year=backwards).astype(bool)
+    first = covered["year"].where(durable).min("year")
+    first.attrs = {"units": "year", "description": f"year from which non-China supply (by {by}) covers "
                    f"{share:.0%} of G-7 demand"}
     return first
 
