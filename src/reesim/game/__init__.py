@@ -7,6 +7,8 @@ Pure functions, independent of the simulation; formulas and references in docs/g
 - `stackelberg`: the row player leading, pure (strong or weak tie-breaking) or mixed commitment;
 - `robustness`: the share of ensemble members in which each outcome holds, and the member-median game;
 - `payoffs`: configurable objectives that turn outcome metrics into the two payoff tables;
+- `analysis` and `figure`: what `reesim game` reports (outcomes with member shares, China's best mixed
+  commitment) and its PNG;
 - `bargaining`: the trigger -> controls -> concession or suspension cycle, a state machine over members
   (import it from `reesim.game.bargaining`; the policy layer uses it, not the equilibrium analysis).
 
