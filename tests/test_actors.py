@@ -9,7 +9,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reesim.actors import ChinaSpec, G7Spec, PartnerSpec, build_actors, parse_actors, play, with_commitments
+from reesim.actors import (
+    ChinaSpec,
+    G7Spec,
+    PartnerSpec,
+    build_actors,
+    check_actors,
+    parse_actors,
+    play,
+    with_commitments,
+)
 from reesim.actors.board import Board
 from reesim.actors.china import ChinaActor
 from reesim.actors.g7 import G7Actor
@@ -268,6 +277,17 @@ def test_actors_decide_china_first_and_need_distinct_names():
     assert [a.name for a in build_actors(specs)] == ["china", "g7", "australia"]
     with pytest.raises(InputError, match="used twice"):
         build_actors(parse_actors([{"kind": "g7"}, {"kind": "g7"}]))
+
+
+def test_specs_are_checked_against_the_world(ctx):
+    check_actors(parse_actors([{"kind": "china", "strategy": "inducement-first"}, {"kind": "g7", "strategy": "decouple"},
+                               {"kind": "partner", "name": "malaysia", "region": "MYS", "club_offtake": 0.5}]), ctx)
+    with pytest.raises(InputError, match="unknown region 'ATLANTIS'") as err:
+        check_actors(parse_actors([{"kind": "g7", "importers": ["ATLANTIS"], "tariff": 0.1}]), ctx)
+    assert err.value.key == "actors.g7"
+    with pytest.raises(InputError, match="oxide:Unobtainium"):
+        check_actors(parse_actors([{"kind": "g7", "reserves": [{"region": "USA", "product": "oxide:Unobtainium",
+                                                                  "size": 10}]}]), ctx)
 
 
 def test_commitments_add_chinas_refinery_to_the_timeline():

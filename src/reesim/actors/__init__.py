@@ -24,7 +24,7 @@ _EXPORTS = {
     "reesim.actors.leverage": ("LeverageSpec",),
     "reesim.actors.metrics": ("coverage_year", "g7_fiscal_cost", "outcomes"),
     "reesim.actors.runner": ("Played", "play"),
-    "reesim.actors.specs": ("ActorSpec", "build_actors", "parse_actors", "with_commitments"),
+    "reesim.actors.specs": ("ActorSpec", "build_actors", "check_actors", "parse_actors", "with_commitments"),
     "reesim.actors.strategies": ("CHINA_PRESETS", "G7_PRESETS", "PARTNER_PRESETS"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -162,7 +162,7 @@ class ChinaActor:
     # -- the month ------------------------------------------------------------------------------------------
     def decide(self, t: int, last: StepResult | None, ctx: PolicyContext) -> dict[str, tuple[Event, np.ndarray]]:
         if self.view is None:
-            self._setup(ctx)
+            self.prepare(ctx)
         everyone = np.ones(ctx.members, dtype=bool)
         moves = {label: (event, everyone) for label, (event, start) in self._standing.items() if t >= start}
         controls = self.spec.controls
@@ -195,7 +195,8 @@ class ChinaActor:
         return level + spec.decoupling_gain * self.board.provoking
 
     # -- internals ------------------------------------------------------------------------------------------
-    def _setup(self, ctx: PolicyContext) -> None:
+    def prepare(self, ctx: PolicyContext) -> None:
+        """Compile the strategy against the world; InputError if it names something the world lacks."""
         self.view = lens(ctx, self.spec.exporter)
         members = ctx.members
         self.board.ensure(members)

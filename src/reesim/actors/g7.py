@@ -98,8 +98,7 @@ class G7Actor:
 
     def decide(self, t: int, last: StepResult | None, ctx: PolicyContext) -> dict[str, tuple[Event, np.ndarray]]:
         if self._events is None:
-            self._events = self._build(ctx)
-            self.board.ensure(ctx.members)
+            self.prepare(ctx)
         spec = self.spec
         if t < month_index(spec.start, ctx.base_month):
             return {}
@@ -113,6 +112,11 @@ class G7Actor:
         self.board.provoking = tariffs_on if "tariff" in has else np.zeros(ctx.members, dtype=bool)
         self.board.club = acting if spec.floors else np.zeros(ctx.members, dtype=bool)
         return moves
+
+    def prepare(self, ctx: PolicyContext) -> None:
+        """Compile the rule against the world; InputError if it names something the world lacks."""
+        self._events = self._build(ctx)
+        self.board.ensure(ctx.members)
 
     def _build(self, ctx: PolicyContext) -> dict[str, tuple[Event, str]]:
         spec, start = self.spec, self.spec.start

@@ -54,14 +54,18 @@ class PartnerActor:
 
     def decide(self, t: int, last: StepResult | None, ctx: PolicyContext) -> dict[str, tuple[Event, np.ndarray]]:
         if self._events is None:
-            self._events = self._build(ctx)
-            self.board.ensure(ctx.members)
+            self.prepare(ctx)
         if t < month_index(self.spec.start, ctx.base_month):
             return {}
         everyone = np.ones(ctx.members, dtype=bool)
         club = self.board.club.copy()
         return {label: (event, club if with_club else everyone) for label, (event, with_club) in self._events.items()
                 if (club if with_club else everyone).any()}
+
+    def prepare(self, ctx: PolicyContext) -> None:
+        """Compile the rule against the world; InputError if it names something the world lacks."""
+        self._events = self._build(ctx)
+        self.board.ensure(ctx.members)
 
     def _build(self, ctx: PolicyContext) -> dict[str, tuple[Event, bool]]:
         spec, start = self.spec, self.spec.start

@@ -23,6 +23,7 @@ from reesim.errors import InputError
 from reesim.policy.event import Event
 
 if TYPE_CHECKING:  # pragma: no cover
+    from reesim.policy.context import PolicyContext
     from reesim.scenario import Scenario
 
 ActorSpec = Annotated[Union[ChinaSpec, G7Spec, PartnerSpec], Field(discriminator="kind")]  # noqa: UP007
@@ -66,6 +67,13 @@ def build_actors(specs: Sequence[ActorSpec], seed: int = 0) -> list[StrategicAct
         else:
             actors.append(PartnerActor(spec, board))
     return actors
+
+
+def check_actors(specs: Sequence[ActorSpec], ctx: PolicyContext) -> None:
+    """Compile every actor against a world (e.g. for `reesim validate`): an InputError names the actor and
+    what its spec refers to that the world lacks."""
+    for actor in build_actors(specs):
+        actor.prepare(ctx)
 
 
 def commitments(specs: Sequence[ActorSpec]) -> list[Event]:
