@@ -21,17 +21,33 @@ def summary_table(results) -> pd.DataFrame:  # noqa: ANN001 - reesim.results.Res
     ds = results.dataset
     price = ds["price"].sel(product=[p for p in SUMMARY_PRODUCTS if p in ds["product"]], region=list(SUMMARY_REGIONS))
     yearly = price.groupby("time.year").mean().median("member")
-    years = [y for y in yearly["year"].values if y in (yearly["year"].values[0], 2025, 2028, 2030, 2035)]
+    first, last = yearly["year"].values[0], yearly["year"].values[-1]
+    years = [y for y in yearly["year"].values if y in (first, last, 2025, 2028, 2030, 2035)]
     frame = yearly.sel(year=years).to_dataframe(name="price")["price"].unstack("year").reset_index()
     frame.columns = [str(c) for c in frame.columns]
     return frame
+
+
+WORLD_END = {"world2009": "2015-12"}  # a world's default last month: the 2009 world runs to the end of the back-test
+
+
+def _world(name: str | None) -> str | None:
+    """A world given as a base year (2009) names the built-in world of that year (world2009)."""
+    return f"world{name}" if name is not None and name.isdigit() else name
+
+
+def _default_end(world: str | None) -> str | None:
+    return WORLD_END.get(_world(world) or "")
 
 
 def run(
     scenario: Annotated[str, typer.Argument(help="Built-in scenario name or a YAML scenario file.")] = "baseline",
     members: Annotated[int | None, typer.Option("--members", "-m", help="Ensemble members (default: the scenario's).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", "-s", help="Seed of the ensemble (default: the scenario's).")] = None,
-    end: Annotated[str | None, typer.Option("--end", help="Last month, YYYY-MM (default: the scenario's, 2035-12).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last month, YYYY-MM (default: the scenario's, 2035-12; "
+                                                           "2015-12 with --world 2009).")] = None,
+    world: Annotated[str | None, typer.Option("--world", "-w", help="World to run the scenario on instead of its own: "
+                                                                    "a base year (2009, 2024), a built-in name or a folder.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the results (Parquet per variable) and manifest.json.")] = None,
     store: StoreOption = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not keep the run in the run store.")] = False,
@@ -44,7 +60,7 @@ def run(
     from reesim.scenario import load_scenario
 
     try:
-        chosen = load_scenario(scenario, members=members, seed=seed, end=end)
+        chosen = load_scenario(scenario, members=members, seed=seed, end=end or _default_end(world), world=_world(world))
         runs = None if no_store else open_store(store)
         twin = None if runs is None or force else stored_twin(runs, chosen)
         if twin is not None:
