@@ -168,6 +168,17 @@ def test_diversification_and_decoupling_raise_the_tension(ctx):
     np.testing.assert_allclose(actor.tension(2, step) - 10.0 * (0.99 - share), [0.6, 0.0, 0.0], atol=1e-12)
 
 
+def test_china_can_read_its_share_of_capacity_instead_of_output(ctx):
+    spec = ChinaSpec(tension={"provocations": [], "share_floor": 0.99, "share_gain": 10.0, "share_of": "capacity"})
+    actor = china(ctx, spec)
+    actor.decide(1, month_of(ctx), ctx)
+    step = month_of(ctx)
+    rivals_sep = ~actor.view.line_china["controller"] & (ctx.structure.line_stage == 1)
+    before = actor.tension(2, step)
+    step.capacity[:, rivals_sep] *= 3.0  # rivals build; their output has not followed yet
+    assert (actor.tension(2, step) > before).all()
+
+
 def test_controls_can_throttle_chinas_plants_abroad(ctx):
     spec = ChinaSpec(strategy="calibrated-coercion", controls={"throttle_abroad": True})
     moves = play_months(china(ctx, spec), ctx, {}, 1, JULY_2026 + 1)[JULY_2026]
@@ -233,6 +244,22 @@ def test_a_g7_acting_after_controls_acts_only_where_china_has_imposed_them(ctx):
     assert moves["stockpile-usa-dy"][1].all()  # stockpiles are built everywhere from the start
     assert moves["stockpile-usa-dy"][0].release_price == pytest.approx(2.0 * ctx.structure.price_base[
         ctx.product("oxide:Dy")])
+
+
+def test_a_g7_acting_after_shortfalls_acts_where_its_users_went_short(ctx):
+    actor = G7Actor(G7Spec(strategy="price-floor-club", when="after_shortfall", shortfall_trigger=50.0), Board())
+    assert "floor-ndpr-usa" not in actor.decide(JAN_2026, month_of(ctx), ctx)
+    short = with_unmet_magnets(ctx, month_of(ctx), np.array([0.0, 5_000.0, 0.0]))
+    assert actor.decide(JAN_2026 + 1, short, ctx)["floor-ndpr-usa"][1].tolist() == [False, True, False]
+    assert actor.decide(JAN_2026 + 2, month_of(ctx), ctx)["floor-ndpr-usa"][1].tolist() == [False, True, False]
+
+
+def test_a_g7_member_can_act_alone(ctx):
+    usa = G7Actor(G7Spec(name="usa", payers={"USA": ["USA"]}, importers=["USA"], tariff=0.25,
+                         floors=[{"product": "oxide:NdPr", "level": 110.0}]), Board())
+    moves = usa.decide(JAN_2026, month_of(ctx), ctx)
+    assert set(moves) == {"floor-ndpr-usa", "tariff"}
+    assert moves["tariff"][0].importers == ["USA"]
 
 
 def test_a_partner_bans_raw_exports_and_joins_the_club_where_it_runs(ctx):

@@ -91,7 +91,8 @@ class TensionSpec(BaseModel):
     """What provokes China: dated provocations, diversification and the G-7's decoupling measures.
 
     tension = sum of the levels of provocations in force that the G-7 has not conceded since they began
-              + share_gain x max(0, share_floor - China's share of `share_stage` by `share_by`)
+              + share_gain x max(0, share_floor - China's share of `share_stage` (`share_of` output or
+                                capacity, by `share_by`))
               + decoupling_gain x (the G-7 has decoupling measures in force)
     """
 
@@ -100,6 +101,8 @@ class TensionSpec(BaseModel):
     provocations: list[Provocation] = Field(default_factory=lambda: [Provocation()])
     share_stage: Stage = "separation"
     share_by: Literal["location", "controller"] = "controller"
+    share_of: Literal["output", "capacity"] = Field("output", description="China's share of the stage's output, "
+                                                    "or of its capacity (rivals' capacity, built or not used).")
     share_floor: float = Field(0.86, ge=0.0, le=1.0, description="China's share below which diversification "
                                "provokes (three-pillars-2026 uses 0.86 for separation by controller).")
     share_gain: float = Field(10.0, ge=0.0, description="Tension per unit of share below the floor.")
@@ -158,7 +161,6 @@ class ChinaActor:
         self.concessions: np.ndarray = np.zeros(0, dtype=int)  # (M,) concessions obtained
         self.episodes: np.ndarray = np.zeros(0, dtype=int)  # (M,) episodes of controls started
 
-
     # -- the month ------------------------------------------------------------------------------------------
     def decide(self, t: int, last: StepResult | None, ctx: PolicyContext) -> dict[str, tuple[Event, np.ndarray]]:
         if self.view is None:
@@ -190,11 +192,10 @@ class ChinaActor:
             end = month_index(p.end, base) if p.end else np.inf
             if start <= t <= end:
                 level += p.level * (self._conceded_at < start)
-        share = china_stage_share(self.view, last, spec.share_by)[:, STAGES.index(spec.share_stage)]
+        share = china_stage_share(self.view, last, spec.share_by, spec.share_of)[:, STAGES.index(spec.share_stage)]
         level += spec.share_gain * np.maximum(spec.share_floor - share, 0.0)
         return level + spec.decoupling_gain * self.board.provoking
 
-    # -- internals ------------------------------------------------------------------------------------------
     def prepare(self, ctx: PolicyContext) -> None:
         """Compile the strategy against the world; InputError if it names something the world lacks."""
         self.view = lens(ctx, self.spec.exporter)
@@ -223,6 +224,7 @@ class ChinaActor:
             self._check(ctx, [*self._licences.values(), *self._throttles.values()])
         self._check(ctx, [event for event, _ in self._standing.values()])
 
+    # -- internals ------------------------------------------------------------------------------------------
     def _standing_events(self, ctx: PolicyContext) -> dict[str, tuple[Event, int]]:
         """Measures of pillars 1 and 2 that stay in force from their start month, with that month's index."""
         up, ind, base = self.spec.upgrading, self.spec.inducement, ctx.base_month

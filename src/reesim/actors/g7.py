@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reesim.actors.board import Board
+from reesim.actors.signals import Lens, lens, unmet_value
 from reesim.actors.strategies import known_strategy, with_preset
 from reesim.errors import InputError
 from reesim.policy.event import Event
@@ -63,8 +64,11 @@ class G7Spec(BaseModel):
     name: str = Field("g7", pattern=r"^[a-z0-9_-]+$", description="Prefix of the actor's event labels.")
     strategy: str = Field("custom", description="A built-in strategy the other fields override, or 'custom'.")
     start: Month = "2026-01"
-    when: Literal["start", "after_controls"] = Field("start", description="Floors, grants and tariffs from "
-                                                     "`start`, or only where China has imposed controls.")
+    when: Literal["start", "after_controls", "after_shortfall"] = Field(
+        "start", description="Floors, grants and tariffs from `start`; or only where China has imposed controls; "
+        "or only where G-7 unmet demand has exceeded `shortfall_trigger` in a month.")
+    shortfall_trigger: float = Field(50.0, ge=0.0, description="USD million/month of G-7 unmet demand at "
+                                     "base-year prices that sets off an `after_shortfall` G-7.")
     payers: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_PAYERS),
                                          description="Payer region -> regions of the plants it supports.")
     floors: list[Floor] = []
@@ -94,16 +98,21 @@ class G7Actor:
     def __init__(self, spec: G7Spec, board: Board) -> None:
         self.spec, self.name, self.board = spec, spec.name, board
         self._events: dict[str, tuple[Event, str]] | None = None  # label -> (event, 'support'|'reserve'|'tariff')
+        self._view: Lens | None = None
+        self._hit = np.zeros(0, dtype=bool)  # (M,) members where G-7 unmet demand has passed the trigger
 
 
     def decide(self, t: int, last: StepResult | None, ctx: PolicyContext) -> dict[str, tuple[Event, np.ndarray]]:
         if self._events is None:
             self.prepare(ctx)
         spec = self.spec
+        if last is not None:
+            self._hit |= unmet_value(self._view, last, self._view.g7) > spec.shortfall_trigger
         if t < month_index(spec.start, ctx.base_month):
             return {}
         everyone = np.ones(ctx.members, dtype=bool)
-        acting = everyone if spec.when == "start" else self.board.ever_controlled.copy()
+        acting = {"start": everyone, "after_controls": self.board.ever_controlled.copy(),
+                  "after_shortfall": self._hit.copy()}[spec.when]
         tariffs_on = acting & ~(self.board.conceded(t) & spec.concedes)
         masks = {"reserve": everyone, "support": acting, "tariff": tariffs_on}
         moves = {label: (event, masks[group]) for label, (event, group) in self._events.items()
@@ -116,6 +125,8 @@ class G7Actor:
     def prepare(self, ctx: PolicyContext) -> None:
         """Compile the rule against the world; InputError if it names something the world lacks."""
         self._events = self._build(ctx)
+        self._view = lens(ctx)
+        self._hit = np.zeros(ctx.members, dtype=bool)
         self.board.ensure(ctx.members)
 
     def _build(self, ctx: PolicyContext) -> dict[str, tuple[Event, str]]:

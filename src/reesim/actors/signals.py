@@ -94,9 +94,10 @@ def stage_output(view: Lens, last: StepResult) -> np.ndarray:
     return (last.throughput * view.recovery) @ view.stage_lines.T
 
 
-def china_stage_share(view: Lens, last: StepResult, by: str) -> np.ndarray:
-    """(M, 4) China's share of each stage's throughput by location or by controller (1 where none)."""
-    output = last.throughput * view.recovery
+def china_stage_share(view: Lens, last: StepResult, by: str, of: str = "output") -> np.ndarray:
+    """(M, 4) China's share of each stage's throughput (`of`='output') or available capacity ('capacity'),
+    by location or by controller (1 where the stage has none)."""
+    output = (last.throughput if of == "output" else last.capacity) * view.recovery
     held = (output * view.line_china[by]) @ view.stage_lines.T
     total = output @ view.stage_lines.T
     return np.divide(held, total, out=np.ones_like(total), where=total > 0)
