@@ -1,0 +1,53 @@
+"""`reesim calibrate`: rerun the calibration of the behavioural parameters to the 2010-2011 crisis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reesim.cli.render import console, show_frame
+from reesim.cli.runs import fail
+from reesim.errors import InputError
+
+
+def calibrate(
+    members: Annotated[int, typer.Option("--members", "-m", help="Candidates per stage (each is one ensemble "
+                                                                 "member of a batched run).")] = 160,
+    stages: Annotated[int, typer.Option("--stages", help="Search stages: a Latin hypercube over the priors, "
+                                                         "then boxes around the best, each half as wide.")] = 2,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the designs.")] = 0,
+    until: Annotated[int | None, typer.Option("--until", help="Fit the record up to this year only and report "
+                                                              "the rest as a held-back check (e.g. 2012).")] = None,
+    accept: Annotated[float, typer.Option("--accept", help="Share of candidates the ABC posterior keeps.")] = 0.1,
+    scenario: Annotated[str, typer.Option("--scenario", help="Scenario to calibrate on (built-in name or file).")]
+    = "2010-crisis",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for calibration.json and candidates.csv "
+                                                                 "(default: calibration-2010[-untilYYYY]).")] = None,
+) -> None:
+    """Calibrate the behavioural parameters to the 2009-2015 oxide prices and China's exports (facts.md D)."""
+    from rich.progress import Progress
+
+    from reesim.calibration.fit import Target
+    from reesim.calibration.fit import calibrate as run_calibration
+    from reesim.calibration.result import write_calibration
+    from reesim.scenario import load_scenario
+
+    try:
+        chosen = load_scenario(scenario)
+        with Progress(console=console(), transient=True) as bar:
+            task = bar.add_task("Calibrating", total=members * stages)
+            result = run_calibration(chosen, members=members, stages=stages, seed=seed, accept=accept,
+                                     target=Target(until=until),
+                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except (InputError, ValueError) as exc:
+        raise fail(exc) from exc
+    folder = out or Path(f"calibration-2010{'' if until is None else f'-until{until}'}")
+    summary, table = write_calibration(result, folder)
+    show_frame(result.posterior.drop(columns=["scale"]).round(4),
+               title="Parameters: least-squares point (best) and ABC posterior")
+    show_frame(result.fit.round(3), title="Fit of the best candidate (log residuals; used = fitted)")
+    stats = result.summary()
+    console().print(", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in stats.items()))
+    console().print(f"[green]Written {summary} and {table}[/green]")
