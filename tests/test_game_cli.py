@@ -18,7 +18,7 @@ from reesim.game.payoffs import payoff_tables
 from reesim.scenario import load_scenario
 
 runner = CliRunner()
-SHORT = ["--members", "1", "--end", "2026-09"]  # the blunt ban's trigger (July 2026) falls inside
+SHORT = ["--members", "1", "--end", "2026-08", "--no-partners"]  # the blunt ban's trigger (July 2026) is inside
 
 
 def run(*args: str):
@@ -27,7 +27,7 @@ def run(*args: str):
 
 @pytest.fixture(scope="module")
 def grid():
-    scenario = load_scenario("baseline", members=1, end="2026-09")
+    scenario = load_scenario("baseline", members=1, end="2026-08")
     return evaluate_grid(scenario, ["status-quo", "blunt-ban"], ["passive"],
                          leverage=LeverageSpec(window_months=3, cutoff_months=2))
 
@@ -36,7 +36,7 @@ def test_the_grid_plays_every_profile_on_the_same_members(grid):
     out = grid.outcomes.set_index(["china_strategy", "g7_strategy"])
     assert list(out.index) == [("status-quo", "passive"), ("blunt-ban", "passive")]
     quo, ban = out.loc[("status-quo", "passive")], out.loc[("blunt-ban", "passive")]
-    assert quo["months_of_controls"] == 0 and ban["months_of_controls"] == 3
+    assert quo["months_of_controls"] == 0 and ban["months_of_controls"] == 2
     assert ban["china_export_revenue"] < quo["china_export_revenue"]
     assert ban["g7_shortfall_value"] > quo["g7_shortfall_value"]
     assert set(grid.yearly["year"]) == {2024, 2025, 2026}
@@ -108,7 +108,7 @@ def test_game_simulates_a_small_grid_end_to_end(tmp_path):
     assert result.exit_code == 0, result.output
     record = json.loads(result.output)
     profiles = {p["china_strategy"]: p for p in record["profiles"]}
-    assert profiles["blunt-ban"]["months_of_controls"] == 3 and profiles["status-quo"]["months_of_controls"] == 0
+    assert profiles["blunt-ban"]["months_of_controls"] == 2 and profiles["status-quo"]["months_of_controls"] == 0
     assert profiles["blunt-ban"]["year"] == 2026
     assert len(pd.read_csv(saved)) == 2
     assert {o["kind"] for o in record["outcomes"]} >= {"pure_nash", "stackelberg_strong"}
