@@ -323,6 +323,22 @@ def test_commitments_add_chinas_refinery_to_the_timeline():
     planned = with_commitments(base, specs)
     assert [e.facility for e in planned.timeline if e.instrument == "offshore_refinery"] == ["MYS_CHN_INDUCEMENT"]
     assert with_commitments(base, parse_actors([{"kind": "china", "strategy": "blunt-ban"}])) is base
+    assert with_commitments(planned, specs) is planned  # a manifest's scenario runs again as it ran
+
+
+def test_a_scenario_file_can_name_its_actors(tmp_path):
+    path = tmp_path / "coercion.yaml"
+    path.write_text("name: coercion\nextends: baseline\nmembers: 1\nend: 2026-08\n"
+                    "actors:\n  - {kind: china, strategy: blunt-ban}\n  - {kind: g7, strategy: passive}\n")
+    scenario = load_scenario(path)
+    assert [a.kind for a in scenario.actors] == ["china", "g7"]
+    on = run_scenario(scenario, variables=["price"]).dataset["in_force"].sel(instrument="china:controls")
+    assert int(on.sel(time="2026-06").sum()) == 0 and int(on.sel(time="2026-08").sum()) == 1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nactors:\n  - {kind: china, strategy: charm}\n")
+    with pytest.raises(InputError) as err:
+        load_scenario(bad)
+    assert "actors" in str(err.value) and "charm" in str(err.value)
 
 
 # --- in a run -------------------------------------------------------------------------------------------------

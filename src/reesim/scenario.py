@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from reesim.actors.specs import ActorSpec
 from reesim.engine.parameters import PARAMETERS, Distribution
 from reesim.errors import InputError
 from reesim.policy.instruments import TimelineEvent
@@ -44,6 +45,8 @@ class Scenario(BaseModel):
     uncertain: dict[str, Distribution] = Field(default_factory=dict,
                                                description="Engine parameters drawn per member.")
     timeline: list[TimelineEvent] = Field(default_factory=list, description="Dated policy events.")
+    actors: list[ActorSpec] = Field(default_factory=list, description="Strategic actors (China, the G-7, partner "
+                                    "states) that move instruments each month; see docs/actors.md.")
 
     @field_validator("uncertain")
     @classmethod

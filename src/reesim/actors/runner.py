@@ -50,7 +50,8 @@ class Played:
 
 def play(scenario: Scenario, specs: Sequence[ActorSpec] = (), *, leverage: LeverageSpec | None = None,
          solver: Solver | None = None, progress: Callable[[int, int], None] | None = None) -> Played:
-    """Simulate `scenario` with the actors of `specs` for all members at once."""
+    """Simulate `scenario` with its own actors and those of `specs`, for all members at once."""
+    specs = [*scenario.actors, *specs]
     scenario = with_commitments(scenario, specs)
     children = np.random.SeedSequence(scenario.seed).spawn(scenario.members)
     rngs = [np.random.default_rng(child) for child in children]

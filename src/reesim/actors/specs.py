@@ -82,8 +82,12 @@ def commitments(specs: Sequence[ActorSpec]) -> list[Event]:
 
 
 def with_commitments(scenario: Scenario, specs: Sequence[ActorSpec]) -> Scenario:
-    """The scenario with the strategies' commitments appended to its timeline (unchanged if none)."""
-    extra = commitments(specs)
+    """The scenario with the strategies' commitments appended to its timeline (unchanged if none).
+
+    Commitments already in the timeline are not added again, so a scenario saved from a run (its manifest
+    holds the extended timeline and the actors) runs again as it ran.
+    """
+    extra = [event for event in commitments(specs) if event not in scenario.timeline]
     if not extra:
         return scenario
     data = scenario.model_dump()

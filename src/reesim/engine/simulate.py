@@ -69,6 +69,11 @@ def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: Wedg
     (arrays of length `members`), replacing the scenario's draws: a calibration puts one candidate
     parameter vector in each member and runs them all in one batch.
     """
+    if scenario.actors:  # the scenario's strategic actors, with the plants their strategies build
+        from reesim.actors.specs import build_actors, with_commitments
+
+        scenario = with_commitments(scenario, scenario.actors)
+        actors = [*build_actors(scenario.actors, scenario.seed), *actors]
     world = scenario_world(scenario, world)
     structure = build_structure(world)
     children = np.random.SeedSequence(scenario.seed).spawn(scenario.members)
