@@ -3,6 +3,8 @@ synthetic record made by the model itself."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -122,11 +124,16 @@ def test_calibration_recovers_parameters_from_a_synthetic_record(tmp_path):
     assert len(pd.read_csv(csv_path)) == 24
 
 
-def test_shipped_calibration_names_known_parameters_and_bad_files_say_so(tmp_path):
-    shipped = read_parameters()
-    assert set(shipped) <= set(PARAMETERS) and {"elasticity_short", "precaution"} <= set(shipped)
-    for name, value in shipped.items():
-        assert PARAMETERS[name].lower <= value <= PARAMETERS[name].upper, name
+def test_calibration_files_name_known_parameters_and_bad_files_say_so(tmp_path):
+    # No calibration is shipped yet (the 2010 calibration did not finish in the session that built it):
+    # the reader is checked on a file written the way `reesim calibrate` writes it.
+    good = tmp_path / "calibration.json"
+    good.write_text(json.dumps({"best": {"elasticity_short": 0.2, "precaution": 1.5}}))
+    assert read_parameters(good) == {"elasticity_short": 0.2, "precaution": 1.5}
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(json.dumps({"best": {"no_such_parameter": 1.0}}))
+    with pytest.raises(InputError, match="unknown parameter"):
+        read_parameters(unknown)
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     with pytest.raises(InputError, match=r"bad.json \[best\].*reesim calibrate"):
