@@ -20,7 +20,8 @@ covers the gap (a release, or unserved demand when nobody sells). Node balance:
 
     E_r(p_r) - sum_d f[r,d] + sum_o f[o,r] + ceiling_fill_r - floor_take_r = 0.
 
-Units: quantities in tonnes per period, prices in USD/kg. All arrays are float64 numpy arrays.
+Units: quantities in tonnes per period, prices in USD/kg. All arrays are float64 numpy arrays, of any
+memory layout: a route cost that is the same on every route of a row can be a broadcast view.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ class ClearingProblem:
     def shape(self) -> tuple[int, int, int]:
         return self.a.shape  # type: ignore[return-value]
 
-    def validate(self) -> None:
-        """Check shapes and signs; raise ValueError naming the array and the fix."""
+    def check_shapes(self) -> None:
+        """Check that the arrays fit together; raise ValueError naming the array (cheap: no values read)."""
         b, r, k = self.a.shape
         for name, shape in [("slope", (b, r, k)), ("lo", (b, r, k)), ("hi", (b, r, k)),
                             ("transport", (b, r, r)), ("markup", (b, r, r)), ("cap", (b, r, r)),
@@ -57,11 +58,16 @@ class ClearingProblem:
             arr = getattr(self, name)
             if arr.shape != shape:
                 raise ValueError(f"ClearingProblem.{name} has shape {arr.shape}, expected {shape}")
+
+    def validate(self) -> None:
+        """Check shapes and values; raise ValueError naming the array and the fix."""
+        self.check_shapes()
         for name in ("a", "slope", "lo", "hi", "transport", "markup", "floor"):
             if not np.isfinite(getattr(self, name)).all():
                 raise ValueError(f"ClearingProblem.{name} has NaN or infinite values; give finite numbers")
-        if (self.slope < 0).any() or (self.transport < 0).any() or (self.markup < 0).any() or (self.cap < 0).any():
-            raise ValueError("ClearingProblem slope, transport, markup and cap must be >= 0")
+        if ((self.slope < 0).any() or (self.transport < 0).any() or (self.markup < 0).any()
+                or not (self.cap >= 0).all()):
+            raise ValueError("ClearingProblem slope, transport, markup and cap must be >= 0 (cap may be inf)")
         if (self.hi < self.lo).any():
             raise ValueError("ClearingProblem.hi must be >= lo in every piece")
         if (self.floor < 0).any() or not (self.ceiling > self.floor).all():
