@@ -52,6 +52,27 @@ def split_by_reference(total: np.ndarray, reference: np.ndarray | None, destinat
     return total[:, :, None, :] * shares
 
 
+def frozen_reference(run: EventRun, fallback: float) -> np.ndarray:
+    """(M, P, O, D) the routes' reference flows, frozen in the event's memory the first month it acts.
+
+    Before any month has been observed (an event from the base month) every route gets `fallback`.
+    """
+    if "reference" not in run.memo:
+        s = run.ctx.structure
+        shape = (run.ctx.members, len(s.products), len(s.regions), len(s.regions))
+        ref = run.trade_reference
+        run.memo["reference"] = np.full(shape, fallback) if ref is None else ref.copy()
+    return run.memo["reference"]
+
+
+def _export_scope(event: ExportLicence | ExportQuota, ctx: PolicyContext) -> tuple[int, np.ndarray, np.ndarray]:
+    """The exporter's index, the covered goods (P,) and the destinations (R,) other than the exporter."""
+    exporter = ctx.region(event.exporter)
+    destinations = ctx.regions(event.destinations)
+    destinations[exporter] = False
+    return exporter, event.goods.mask(ctx), destinations
+
+
 def _route_mask(ctx: PolicyContext, origins: np.ndarray, destinations: np.ndarray) -> np.ndarray:
     """(R, R) mask of routes origin -> destination, never a region to itself."""
     return origins[:, None] & destinations[None, :] & ~np.eye(len(origins), dtype=bool)
@@ -139,15 +160,8 @@ class ExportLicence(Event):
 
     def act(self, run: EventRun) -> None:
         ctx, s = run.ctx, run.ctx.structure
-        exporter = ctx.region(self.exporter)
-        goods = self.goods.mask(ctx)
-        destinations = ctx.regions(self.destinations)
-        destinations[exporter] = False
-        if "reference" not in run.memo:
-            ref = run.trade_reference
-            run.memo["reference"] = (
-                np.zeros((ctx.members,) + s.shape[1:2] + (len(s.regions),) * 2) if ref is None else ref.copy()
-            )
+        exporter, goods, destinations = _export_scope(self, ctx)
+        frozen_reference(run, fallback=0.0)  # no flow observed yet: nothing approved
         grown = market_growth(ctx, run.since)[:, None, None, :]
         ref = run.memo["reference"].transpose(0, 2, 3, 1) * grown  # (M, O, D, P)
         approval = self.approval(run)
@@ -208,14 +222,8 @@ class ExportQuota(Event):
 
     def act(self, run: EventRun) -> None:
         ctx, s = run.ctx, run.ctx.structure
-        exporter = ctx.region(self.exporter)
-        goods = self.goods.mask(ctx)
-        destinations = ctx.regions(self.destinations)
-        destinations[exporter] = False
-        if "reference" not in run.memo:
-            ref = run.trade_reference
-            shape = (ctx.members, len(s.products), len(s.regions), len(s.regions))
-            run.memo["reference"] = np.ones(shape) if ref is None else ref.copy()
+        exporter, goods, destinations = _export_scope(self, ctx)
+        frozen_reference(run, fallback=1.0)  # no flow observed yet: equal shares
         ref = run.memo["reference"][:, :, exporter, :].transpose(0, 2, 1)  # (M, D, P)
         weights = ref * destinations[None, :, None] * goods[None, None, :]
         total = weights.sum(axis=(1, 2), keepdims=True)
