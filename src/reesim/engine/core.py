@@ -10,7 +10,7 @@ closures and expansions update. Arrays carry the member axis first; nothing loop
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -40,6 +40,31 @@ def _by_stage(params: dict[str, np.ndarray], prefix: str) -> np.ndarray:
 
 def _bcast(value: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=float), shape)
+
+
+def _scatter_sum(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
+    """Sum the (M, E) values of E entries into n targets by each entry's target index: (M, n). A sorted
+    reduction rather than a product with a 0/1 matrix: small BLAS calls wake BLAS threads that then compete
+    with the clearing kernel's."""
+    out = np.zeros((values.shape[0], n))
+    if len(index):
+        order = np.argsort(index, kind="stable")
+        targets, starts = np.unique(index[order], return_index=True)
+        out[:, targets] = np.add.reduceat(values[:, order], starts, axis=1)
+    return out
+
+
+def _planes(values: np.ndarray) -> np.ndarray:
+    """(M, R, P) as (M, P, R) and back: a C-ordered copy of the transpose."""
+    return np.ascontiguousarray(values.transpose(0, 2, 1))
+
+
+def _route_rows(value: np.ndarray | float, m: int, n_r: int, n_p: int) -> np.ndarray:
+    """A route wedge (R, R, P), optionally per member, as clearing rows (M x P, R, R): a broadcast view
+    when it is one number."""
+    if np.ndim(value) == 0:
+        return np.broadcast_to(np.float64(value), (m * n_p, n_r, n_r))
+    return np.ascontiguousarray(_bcast(value, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2)).reshape(m * n_p, n_r, n_r)
 
 
 @dataclass
@@ -186,10 +211,13 @@ class Engine:
 
     def line_margin(self, price: np.ndarray, w: MonthWedges) -> np.ndarray:
         """Margin per t of throughput at regional prices (M, R, P), USD/kg."""
-        s = self.s
-        at_line = price[:, s.line_region, :]  # (M, N, P)
-        value = (at_line * s.outputs[None]).sum(axis=2) * self.recovery * self.yield_factor
-        cost = (at_line * self.inputs).sum(axis=2) + self.unit_cost + _bcast(w.cost_offset, (self.m, s.shape[3]))
+        s, lay = self.s, self.layout
+        n_l = s.shape[3]
+        out_line, out_prod = np.nonzero(s.outputs)  # sums over the few products a line makes and uses
+        made = price[:, s.line_region[out_line], out_prod] * s.outputs[out_line, out_prod]
+        value = _scatter_sum(made, out_line, n_l) * self.recovery * self.yield_factor
+        used = price[:, lay.input_region, lay.input_product] * self.inputs[:, lay.input_line, lay.input_product]
+        cost = _scatter_sum(used, lay.input_line, n_l) + self.unit_cost + _bcast(w.cost_offset, (self.m, n_l))
         return value - cost
 
     # -- clearing -------------------------------------------------------------------------------------------
@@ -204,44 +232,40 @@ class Engine:
 
     def build_problem(self, t: int, w: MonthWedges, avail: np.ndarray, cap: np.ndarray, limit: np.ndarray,
                       d_ref: np.ndarray) -> tuple[ClearingProblem, dict[str, np.ndarray]]:
+        """The month's clearing problem, one row per (member, product), pieces placed by `self.layout`.
+
+        The piece arrays are buffers reused every month (slots a world never uses stay zero, the token
+        demand is written once), so a problem holds until the next call. Route wedges given as one number
+        become broadcast views, not (M x P, R, R) copies.
+        """
         s, p, lay = self.s, self.p, self.layout
         m, (n_r, n_p, _, _) = self.m, s.shape
-        k = lay.k
-        a = np.zeros((m, n_p, n_r, k))
-        slope, lo, hi = np.zeros_like(a), np.zeros_like(a), np.zeros_like(a)
-        pe = np.maximum(self.price_exp, 1e-9).transpose(0, 2, 1)  # (M, P, R)
+        a, slope, lo, hi = self._piece_buffers()  # (M, P, K, R): slot k of every node is a plane
+        pe = np.maximum(self.price_exp, 1e-9)  # (M, R, P), like the state; planes take the transpose
         # Holders: net supply = available - desired closing stock S*(p) = T (1 + h - h p / pe), clipped to
         # [0, MAX_COVER T]: they sell into spikes and, when prices fall below expectations, buy for stock.
         risk = self.risk + _bcast(w.tension, (m, n_r, n_p))  # price surprises plus policy-signalled risk
-        target = (_col(p["stock_cover_months"], 3) * self.throughput_base[None] * (1 + _col(p["precaution"], 3)
-                  * risk)).transpose(0, 2, 1)
+        target = _col(p["stock_cover_months"], 3) * self.throughput_base[None] * (1 + _col(p["precaution"], 3) * risk)
         h = _col(p["stock_price_response"], 3)
-        av = avail.transpose(0, 2, 1)
-        a[..., HOLDERS] = av - target * (1 + h)
-        slope[..., HOLDERS] = target * h / pe
-        lo[..., HOLDERS] = av - MAX_COVER * target
-        hi[..., HOLDERS] = av
-        flow = _bcast(w.stock_flow, (m, n_r, n_p)).transpose(0, 2, 1)
-        flow = np.maximum(flow, -self.stockpile.transpose(0, 2, 1))  # cannot release more than is held
-        a[..., STOCKPILE], lo[..., STOCKPILE], hi[..., STOCKPILE] = -flow, -flow, -flow
-        ceiling = _bcast(w.price_ceiling, (m, n_r, n_p)).transpose(0, 2, 1)
-        default_ceiling = _col(p["price_ceiling_multiple"], 3) * s.price_base[None, :, None]
-        ceiling = np.where(np.isnan(ceiling), default_ceiling, ceiling)
+        a[:, :, HOLDERS] = _planes(avail - target * (1 + h))
+        slope[:, :, HOLDERS] = _planes(target * h / pe)
+        lo[:, :, HOLDERS] = _planes(avail - MAX_COVER * target)
+        hi[:, :, HOLDERS] = _planes(avail)
+        flow = np.maximum(_bcast(w.stock_flow, (m, n_r, n_p)), -self.stockpile)  # cannot release more than is held
+        a[:, :, STOCKPILE] = lo[:, :, STOCKPILE] = hi[:, :, STOCKPILE] = _planes(-flow)
+        ceiling = _bcast(w.price_ceiling, (m, n_r, n_p))
+        ceiling = np.where(np.isnan(ceiling), _col(p["price_ceiling_multiple"], 3) * s.price_base, ceiling)
         # Below a reservation price holders keep a product rather than sell it (a co-product is not finished
         # for less than its finishing cost), so a glut piles up in stock instead of clearing at zero.
-        reservation = _col(p["reservation_price_share"], 3) * s.price_base[None, :, None]
-        floor = np.maximum(_bcast(w.price_floor, (m, n_r, n_p)).transpose(0, 2, 1), reservation)
-        # A fixed token demand: a node with nothing else imports it, so its price is its import parity.
-        a[..., EPSILON], lo[..., EPSILON], hi[..., EPSILON] = -EPS_DEMAND, -EPS_DEMAND, -EPS_DEMAND
-        # Final demand by sector: D = Dref (1 + e - e p / pe), clipped to [0, Dref (1 + e)].
+        reservation = _col(p["reservation_price_share"], 3) * s.price_base
+        floor = np.maximum(_bcast(w.price_floor, (m, n_r, n_p)), reservation)
+        # Final demand by sector: D = Dref (1 + e - e p / pe), clipped to [0, Dref (1 + e)]. Every sector's
+        # piece bends at the same prices (0 and pe (1 + e) / e), so a node's sectors add up to one piece.
         eps = _col(p["elasticity_short"], 3)
-        dref = d_ref.transpose(0, 3, 1, 2)  # (M, P, R, S)
-        slots = lay.sector_slots
-        gathered = np.take_along_axis(dref, np.maximum(slots, 0)[None, :, None, :], axis=3) * (slots >= 0)[None, :, None, :]
-        ks = slice(lay.sector_offset, lay.sector_offset + slots.shape[1])
-        a[..., ks] = -gathered * (1 + eps[..., None])
-        slope[..., ks] = gathered * eps[..., None] / pe[..., None]
-        lo[..., ks] = -gathered * (1 + eps[..., None])
+        demand = d_ref.sum(axis=2)  # (M, R, P)
+        k_d = lay.sector_offset
+        a[:, :, k_d] = lo[:, :, k_d] = _planes(-demand * (1 + eps))
+        slope[:, :, k_d] = _planes(demand * eps / pe)
         # Plants' input purchases: throughput x(p_i) = cap clip(alpha - beta p_i, 0, 1), purchase = q x - stock.
         e_line, e_prod, e_reg, e_slot = lay.input_line, lay.input_product, lay.input_region, lay.input_slot
         margin_exp = self.line_margin(self.price_exp, w)  # (M, N)
@@ -255,31 +279,56 @@ class Engine:
         c = cap[:, e_line] * cover
         most = np.minimum(cap, limit)[:, e_line] * cover
         held = self.input_stock[:, e_line, e_prod]
-        a[:, e_prod, e_reg, e_slot] = held - q * c * alpha
-        slope[:, e_prod, e_reg, e_slot] = q * c * beta
-        lo[:, e_prod, e_reg, e_slot] = np.minimum(0.0, held - q * most)
-        route_cost = self.freight[:, s.product_stage][:, :, None, None] * (1 - np.eye(n_r))[None, None]
-        route_cost = route_cost + _bcast(w.unit_wedge, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2)
+        a[:, e_prod, e_slot, e_reg] = held - q * c * alpha
+        slope[:, e_prod, e_slot, e_reg] = q * c * beta
+        lo[:, e_prod, e_slot, e_reg] = np.minimum(0.0, held - q * most)
+        b, k = m * n_p, lay.k
+        freight = self.freight[:, s.product_stage].reshape(b, 1, 1)
+        if np.ndim(w.unit_wedge) == 0:  # the diagonal is ignored, so one cost per row is a broadcast view
+            transport = np.broadcast_to(freight + float(w.unit_wedge), (b, n_r, n_r))
+        else:
+            transport = freight * (1 - np.eye(n_r)) + _route_rows(w.unit_wedge, m, n_r, n_p)
+        rows = [x.reshape(b, k, n_r).transpose(0, 2, 1) for x in (a, slope, lo, hi)]  # (B, R, K) views
         problem = ClearingProblem(
-            a=a.reshape(m * n_p, n_r, k), slope=slope.reshape(m * n_p, n_r, k),
-            lo=lo.reshape(m * n_p, n_r, k), hi=hi.reshape(m * n_p, n_r, k),
-            transport=np.ascontiguousarray(route_cost.reshape(m * n_p, n_r, n_r)),
-            markup=np.ascontiguousarray(_bcast(w.markup, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2).reshape(m * n_p, n_r, n_r)),
-            cap=np.ascontiguousarray(_bcast(w.route_cap, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2).reshape(m * n_p, n_r, n_r)),
-            floor=np.ascontiguousarray(floor.reshape(m * n_p, n_r)),
-            ceiling=np.ascontiguousarray(ceiling.reshape(m * n_p, n_r)),
-        )
-        return problem, {"flow": flow, "target": target}
+            *rows, transport=transport, markup=_route_rows(w.markup, m, n_r, n_p),
+            cap=_route_rows(w.route_cap, m, n_r, n_p), floor=_planes(floor).reshape(b, n_r),
+            ceiling=_planes(ceiling).reshape(b, n_r))
+        return problem, {"flow": flow, "demand": demand}
+
+    def _piece_buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The piece arrays (a, slope, lo, hi) of the clearing problem, (M, P, K, R) so that one slot of
+        every node is a contiguous plane; allocated at the first month."""
+        if getattr(self, "_pieces", None) is None:
+            n_r, n_p, _, _ = self.s.shape
+            self._pieces = tuple(np.zeros((self.m, n_p, self.layout.k, n_r)) for _ in range(4))
+            for values in (self._pieces[0], self._pieces[2], self._pieces[3]):  # a, lo, hi
+                # A fixed token demand: a node with nothing else imports it, so its price is its import parity.
+                values[:, :, EPSILON] = -EPS_DEMAND
+        return self._pieces
 
     @staticmethod
-    def piece_values(problem: ClearingProblem, price: np.ndarray) -> np.ndarray:
-        """Net supply of every piece at the cleared prices: (B, R, K)."""
-        return np.clip(problem.a + problem.slope * price[..., None], problem.lo, problem.hi)
+    def piece_values(problem: ClearingProblem, price: np.ndarray, k: int) -> np.ndarray:
+        """Net supply of piece slot k at the cleared prices: (B, R)."""
+        values = problem.a[..., k] + problem.slope[..., k] * price
+        return np.minimum(np.maximum(values, problem.lo[..., k], out=values), problem.hi[..., k], out=values)
+
+    def _clear(self, problem: ClearingProblem, warm_price: np.ndarray | None) -> ClearingSolution:
+        """Solve the month's problem from last month's prices and flows. The answer does not depend on the
+        start, but a good one saves most of the work; without a last month (warm_price None) the first
+        member's rows are solved from scratch and start every member."""
+        n_r = problem.shape[1]
+        if warm_price is not None:
+            flow = None if self.last is None else self.last.trade.reshape(-1, n_r, n_r)
+            return self.solver(problem, warm_price=warm_price, warm_flow=flow)
+        n_p = len(self.s.products)
+        first = self.solver(ClearingProblem(*(getattr(problem, f.name)[:n_p] for f in fields(problem))))
+        return self.solver(problem, warm_price=np.tile(first.price, (self.m, 1)),
+                           warm_flow=np.tile(first.flow, (self.m, 1, 1)))
 
     # -- the month ------------------------------------------------------------------------------------------
     def step(self, t: int, warm_price: np.ndarray | None = None) -> StepResult:
-        s, p, lay = self.s, self.p, self.layout
-        m, (n_r, n_p, n_s, n_l) = self.m, s.shape
+        s, lay = self.s, self.layout
+        m, (n_r, n_p, _, n_l) = self.m, s.shape
         w = self.wedges(t, self.last)
         self.yield_factor = _bcast(w.yield_factor, (m, n_l))
         cap, limit = self.available_capacity(t, w)
@@ -288,52 +337,47 @@ class Engine:
         avail = self.stock + arrivals
         d_ref = self.demand_reference(t, w)
         problem, extra = self.build_problem(t, w, avail, cap, limit, d_ref)
-        sol = self.solver(problem, warm_price=warm_price)
-        price_bp = sol.price  # (M*P, R)
-        values = self.piece_values(problem, price_bp).reshape(m, n_p, n_r, lay.k)
-        price = price_bp.reshape(m, n_p, n_r).transpose(0, 2, 1)  # (M, R, P)
+        sol = self._clear(problem, warm_price)
+        price = _planes(sol.price.reshape(m, n_p, n_r))  # (M, R, P)
         # Holders keep what they did not sell, plus what a floor buyer took (surplus stays in stock).
-        disposal = sol.floor_take.reshape(m, n_p, n_r).transpose(0, 2, 1)
-        self.stock = avail - values[..., 0].transpose(0, 2, 1) + disposal
-        self.stockpile = self.stockpile + extra["flow"].transpose(0, 2, 1)
-        # Final demand served; a ceiling fill is demand nobody could serve (pro rata over sectors).
-        ks = slice(lay.sector_offset, lay.sector_offset + lay.sector_slots.shape[1])
-        wanted = -values[..., ks]  # (M, P, R, Ks)
-        total = wanted.sum(axis=3)
-        unserved = sol.ceiling_fill.reshape(m, n_p, n_r)
-        served_share = np.divide(np.maximum(total - unserved, 0.0), total, out=np.ones_like(total), where=total > 0)
-        served = wanted * served_share[..., None]
-        consumption = served.sum(axis=3).transpose(0, 2, 1)
-        expected = d_ref  # demand at the expected price (M, R, S, P)
-        by_sector = np.zeros((m, n_p, n_r, n_s))
-        slots = lay.sector_slots
-        for j in range(slots.shape[1]):
-            valid = np.flatnonzero(slots[:, j] >= 0)
-            # Both sides put the advanced (product) axis first: (n_valid, M, R).
-            by_sector[:, valid, :, slots[valid, j]] = served[:, valid, :, j]
-        shortfall = np.maximum(expected - by_sector.transpose(0, 2, 3, 1), 0.0) * (expected > 0)
+        disposal = _planes(sol.floor_take.reshape(m, n_p, n_r))
+        self.stock = avail - _planes(self.piece_values(problem, sol.price, HOLDERS).reshape(m, n_p, n_r)) + disposal
+        self.stockpile = self.stockpile + extra["flow"]
+        # Final demand served; a ceiling fill is demand nobody could serve. Every sector of a node wants the
+        # same share of its reference demand and is served pro rata, so shortfall scales the reference.
+        wanted = -self.piece_values(problem, sol.price, lay.sector_offset) - sol.ceiling_fill
+        consumption = _planes(np.maximum(wanted, 0.0).reshape(m, n_p, n_r))
+        demand = extra["demand"]
+        short = 1.0 - np.divide(consumption, demand, out=np.ones_like(demand), where=demand > 0)
+        # (M, R, S, P), in this month's reference array: a new 40 MB array per month at 1,000 members costs
+        # more in page faults than the arithmetic
+        shortfall = np.multiply(d_ref, np.maximum(short, 0.0)[:, :, None, :], out=d_ref)
         # Plants: purchases into input stock, then process what stock and margins allow.
         e_line, e_prod, e_reg, e_slot = lay.input_line, lay.input_product, lay.input_region, lay.input_slot
-        bought = -values[:, e_prod, e_reg, e_slot]  # (M, E)
-        np.add.at(self.input_stock, (slice(None), e_line, e_prod), bought)
-        purchases = np.zeros((m, n_r, n_p))
-        np.add.at(purchases, (slice(None), e_reg, e_prod), bought)
+        entry = (slice(None), e_prod, e_slot, e_reg)
+        a, slope, lo, hi = self._piece_buffers()
+        p_in = sol.price.reshape(m, n_p, n_r)[:, e_prod, e_reg]
+        bought = -np.clip(a[entry] + slope[entry] * p_in, lo[entry], hi[entry])  # (M, E)
+        held = self.input_stock[:, e_line, e_prod] + bought  # (line, product) entries are distinct
+        purchases = _scatter_sum(bought, e_reg * n_p + e_prod, n_r * n_p).reshape(m, n_r, n_p)
         margin = self.line_margin(price, w)
         planned = np.minimum(cap * self.utilisation(margin), limit)
-        needs = self.inputs > 0
-        limit = np.where(needs, self.input_stock / np.where(needs, self.inputs, 1.0), np.inf).min(axis=2)
+        q = self.inputs[:, e_line, e_prod]
+        runs = np.where(q > 0, held / np.where(q > 0, q, 1.0), np.inf)  # throughput each input allows
+        limit = np.full((m, n_l), np.inf)
+        np.minimum.at(limit, (slice(None), e_line), runs)
         throughput = np.minimum(planned, limit)
-        self.input_stock = np.maximum(self.input_stock - throughput[:, :, None] * self.inputs, 0.0)
-        made = throughput[:, :, None] * s.outputs[None] * (self.recovery * self.yield_factor)[:, :, None]  # (M, N, P)
-        production = np.zeros((m, n_r, n_p))
-        np.add.at(production, (slice(None), s.line_region), made)
-        for lag in np.unique(self.line_lag):
-            out = np.zeros((m, n_r, n_p))
-            np.add.at(out, (slice(None), s.line_region), made * (self.line_lag == lag)[:, :, None])
-            if lag == 0:
-                self.stock += out
-            else:
-                self.pipeline[(t + int(lag)) % self.ring] += out
+        self.input_stock[:, e_line, e_prod] = np.maximum(held - throughput[:, e_line] * q, 0.0)
+        out_line, out_prod = np.nonzero(s.outputs)  # each line makes a few products
+        made = throughput[:, out_line] * s.outputs[out_line, out_prod] * (self.recovery * self.yield_factor)[:, out_line]
+        node = s.line_region[out_line] * n_p + out_prod
+        production = _scatter_sum(made, node, n_r * n_p).reshape(m, n_r, n_p)
+        # Output reaches stock now (lag 0) or the pipeline slot of its lag (the pipeline is C-contiguous).
+        lag = self.line_lag[:, out_line]
+        self.stock = self.stock + _scatter_sum(np.where(lag == 0, made, 0.0), node, n_r * n_p).reshape(m, n_r, n_p)
+        slot = (t + lag) % self.ring
+        np.add.at(self.pipeline.reshape(-1), ((slot * m + np.arange(m)[:, None]) * (n_r * n_p) + node).ravel(),
+                  np.where(lag == 0, 0.0, made).ravel())
         self._update_expectations(price)
         self._update_capacity(t, margin, throughput, cap, w)
         trade = sol.flow.reshape(m, n_p, n_r, n_r)
