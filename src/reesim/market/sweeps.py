@@ -92,17 +92,16 @@ def _start(pieces, start, nodes, routes, finite, n_fin, has_markup, blocked, war
         if use_warm:
             sol[PRICE, r] = min(max(warm_price[r], nodes[FLOOR, r]), nodes[CEIL, r])
     links = 0
-    if start_from == FROM_FLOWS:  # the routes that carried flow inside their caps, as far as they form a forest
+    if start_from == FROM_FLOWS:  # the routes that carried flow inside their caps at zero reduced cost (a
+        # route at last period's cap may be inside this period's), as far as they form a forest
         for o in range(n_r):
             for d in range(n_r):
-                f, c = warm_flow[o, d], routes[CAPACITY, o, d]
-                if o == d or not 0.0 < f or c <= 0.0:
-                    continue
-                if f < c and tree[COMP, o] != tree[COMP, d]:
+                f, c, p = warm_flow[o, d], routes[CAPACITY, o, d], sol[PRICE, d]
+                gap = (1.0 + routes[MARKUP, o, d]) * sol[PRICE, o] + routes[TRANSPORT, o, d] - p
+                if (o != d and 0.0 < f < c and abs(gap) <= LINK_TOL * (1.0 + abs(p))
+                        and tree[COMP, o] != tree[COMP, d]):
                     st[o, d], links = LINK, links + 1
                     _join(tree, tree[COMP, o], tree[COMP, d])
-                elif f >= c:
-                    st[o, d] = CAP
     if use_warm and links < n_r - 1:  # then the routes at zero reduced cost
         for o in range(n_r):
             for d in range(n_r):
