@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reesim.backtest.measures import china_exports, export_price, export_weights
+from reesim.backtest.measures import china_exports, export_price
 from reesim.backtest.record import PricePoint
 from reesim.calibration.objective import simulated_points
 from reesim.engine.simulate import run_scenario
@@ -51,7 +51,7 @@ def run_design(scenario: Scenario, design: Mapping[str, np.ndarray], points: Seq
         raise ValueError(f"every parameter of a design needs the same number of candidates, got {sorted(sizes)}")
     n = sizes.pop()
     world = load_world(scenario.world)
-    weights = export_weights(world, sorted({p.engine_product for p in points}))
+    oxides = sorted({p.engine_product for p in points})
     parts = []
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
@@ -60,7 +60,7 @@ def run_design(scenario: Scenario, design: Mapping[str, np.ndarray], points: Seq
         results = run_scenario(members, world=world, params=part, variables=("price", "trade"))
         ds = results.dataset
         exports = china_exports(ds)
-        parts.append(DesignRun(params=part, prices=simulated_points(export_price(ds, weights), points),
+        parts.append(DesignRun(params=part, prices=simulated_points(export_price(ds, world, oxides), points),
                                exports=exports.transpose("member", "year").values,
                                years=tuple(int(y) for y in exports["year"].values)))
         if progress is not None:

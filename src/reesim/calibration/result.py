@@ -21,8 +21,11 @@ SHIPPED = "calibrated_2010.json"
 
 def calibration_record(cal: Calibration) -> dict:
     """The JSON-ready content of a calibration (everything but the candidates)."""
-    return {"settings": cal.settings, "summary": cal.summary(), "best": cal.best,
-            "posterior": cal.posterior.to_dict(orient="records"), "fit": cal.fit.to_dict(orient="records")}
+    record = {"settings": cal.settings, "summary": cal.summary(), "best": cal.best,
+              "posterior": cal.posterior.to_dict(orient="records"), "fit": cal.fit.to_dict(orient="records")}
+    if cal.tension is not None:
+        record["tension_profile"] = cal.tension.to_dict(orient="records")
+    return record
 
 
 def write_calibration(cal: Calibration, folder: Path) -> tuple[Path, Path]:
