@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from reesim.engine.calibration import balance_base_year
-from reesim.engine.layout import EPSILON, HOLDERS, STOCKPILE, PieceLayout, build_layout
+from reesim.engine.layout import DEMAND, EPSILON, HOLDERS, STOCKPILE, PieceLayout, build_layout
 from reesim.engine.structure import STAGES, Structure
 from reesim.engine.wedges import MonthWedges, WedgeSchedule
 from reesim.market.problem import ClearingProblem, ClearingSolution
@@ -263,9 +263,8 @@ class Engine:
         # piece bends at the same prices (0 and pe (1 + e) / e), so a node's sectors add up to one piece.
         eps = _col(p["elasticity_short"], 3)
         demand = d_ref.sum(axis=2)  # (M, R, P)
-        k_d = lay.sector_offset
-        a[:, :, k_d] = lo[:, :, k_d] = _planes(-demand * (1 + eps))
-        slope[:, :, k_d] = _planes(demand * eps / pe)
+        a[:, :, DEMAND] = lo[:, :, DEMAND] = _planes(-demand * (1 + eps))
+        slope[:, :, DEMAND] = _planes(demand * eps / pe)
         # Plants' input purchases: throughput x(p_i) = cap clip(alpha - beta p_i, 0, 1), purchase = q x - stock.
         e_line, e_prod, e_reg, e_slot = lay.input_line, lay.input_product, lay.input_region, lay.input_slot
         margin_exp = self.line_margin(self.price_exp, w)  # (M, N)
@@ -345,7 +344,7 @@ class Engine:
         self.stockpile = self.stockpile + extra["flow"]
         # Final demand served; a ceiling fill is demand nobody could serve. Every sector of a node wants the
         # same share of its reference demand and is served pro rata, so shortfall scales the reference.
-        wanted = -self.piece_values(problem, sol.price, lay.sector_offset) - sol.ceiling_fill
+        wanted = -self.piece_values(problem, sol.price, DEMAND) - sol.ceiling_fill
         consumption = _planes(np.maximum(wanted, 0.0).reshape(m, n_p, n_r))
         demand = extra["demand"]
         short = 1.0 - np.divide(consumption, demand, out=np.ones_like(demand), where=demand > 0)

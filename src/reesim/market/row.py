@@ -1,6 +1,6 @@
 """One batch row of a `ClearingProblem`, gathered into a few small contiguous arrays for the fast solver.
 
-Engine rows are mostly empty (14 piece slots per node, about two of them used) and their route arrays
+Engine rows are mostly empty (10 piece slots per node, about two of them used) and their route arrays
 are often broadcast views (one transport cost per row, no markups, no caps). Gathering each row once
 into compact arrays, with only the pieces that have a slope and the flat ones summed into one constant
 per node, lets every later pass loop over what is there, and lets callers hand over views of any memory
