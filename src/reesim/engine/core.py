@@ -130,12 +130,15 @@ class Engine:
         capacity_2024 = s.line_capacity * ramp_2024  # lines ramping up in 2024 had less than nameplate
         base_u = np.divide(self.x0, capacity_2024, out=np.zeros(n_l), where=capacity_2024 > 0)
         self.u0 = np.where(self.x0 > 0, np.clip(base_u, 0.0, 1.0), U_NEW)
-        self.demand_base = s.demand_base[None] * self.demand_scale[:, None, None, :]  # (M, R, S, P)
+        demand_base = s.demand_base[None] * self.demand_scale[:, None, None, :]  # (M, R, S, P)
+        lay = self.layout
+        self.demand_at = (lay.demand_region, lay.demand_sector, lay.demand_product)
+        self.demand_base = demand_base[(slice(None), *self.demand_at)]  # (M, D): only cells with demand
         base_out = np.zeros((n_r, n_p))
         base_use = np.zeros((n_r, n_p))
         np.add.at(base_out, s.line_region, self.x0[:, None] * s.outputs)
         np.add.at(base_use, s.line_region, self.x0[:, None] * s.inputs)
-        self.throughput_base = base_out + base_use + self.demand_base.mean(axis=0).sum(axis=1)  # (R, P) t/month
+        self.throughput_base = base_out + base_use + demand_base.mean(axis=0).sum(axis=1)  # (R, P) t/month
         cover = params["stock_cover_months"][:, None, None]
         # State.
         self.stock = cover * self.throughput_base[None]  # (M, R, P) holders' stock
@@ -222,13 +225,28 @@ class Engine:
 
     # -- clearing -------------------------------------------------------------------------------------------
     def demand_reference(self, t: int, w: MonthWedges) -> np.ndarray:
-        """Final demand at the expected price before the short-run response: (M, R, S, P) t/month."""
+        """Final demand at the expected price before the short-run response, at the (region, sector,
+        product) cells with base demand (`self.demand_at`): (M, D) t/month. Few cells have demand (193 of
+        5,040 in the default world), and powers over the full (M, R, S, P) array cost more than the clearing."""
         s, p = self.s, self.p
-        growth = (1.0 + s.demand_growth[None] * _col(p["growth_scale"], 4)) ** (t / 12.0)
+        r, sec, prod = self.demand_at
+        growth = (1.0 + s.demand_growth[r, sec, prod][None] * _col(p["growth_scale"], 2)) ** (t / 12.0)
         long_gap = np.maximum(p["elasticity_long"] - p["elasticity_short"], 0.0)
         substitution = (self.price_smooth / s.price_base[None, None, :]) ** (-_col(long_gap, 3))
-        factor = _bcast(w.demand_factor, (self.m,) + s.demand_base.shape)
-        return self.demand_base * growth * substitution[:, :, None, :] * factor
+        factor = _bcast(w.demand_factor, (self.m,) + s.demand_base.shape)[:, r, sec, prod]
+        return self.demand_base * growth * substitution[:, r, prod] * factor
+
+    def node_demand(self, d_ref: np.ndarray) -> np.ndarray:
+        """Final demand of each node (M, R, P) from its cells (M, D), added in sector order as a sum over
+        the sector axis of the full array adds them, so the result does not depend on the storage."""
+        lay = self.layout
+        n_r, n_p = self.s.shape[:2]
+        node = lay.demand_region * n_p + lay.demand_product
+        out = np.zeros((self.m, n_r * n_p))
+        for rank in range(int(lay.demand_rank.max(initial=-1)) + 1):  # a node appears once per rank
+            pick = lay.demand_rank == rank
+            out[:, node[pick]] += d_ref[:, pick]
+        return out.reshape(self.m, n_r, n_p)
 
     def build_problem(self, t: int, w: MonthWedges, avail: np.ndarray, cap: np.ndarray, limit: np.ndarray,
                       d_ref: np.ndarray) -> tuple[ClearingProblem, dict[str, np.ndarray]]:
@@ -262,7 +280,7 @@ class Engine:
         # Final demand by sector: D = Dref (1 + e - e p / pe), clipped to [0, Dref (1 + e)]. Every sector's
         # piece bends at the same prices (0 and pe (1 + e) / e), so a node's sectors add up to one piece.
         eps = _col(p["elasticity_short"], 3)
-        demand = d_ref.sum(axis=2)  # (M, R, P)
+        demand = self.node_demand(d_ref)  # (M, R, P)
         a[:, :, DEMAND] = lo[:, :, DEMAND] = _planes(-demand * (1 + eps))
         slope[:, :, DEMAND] = _planes(demand * eps / pe)
         # Plants' input purchases: throughput x(p_i) = cap clip(alpha - beta p_i, 0, 1), purchase = q x - stock.
@@ -348,9 +366,9 @@ class Engine:
         consumption = _planes(np.maximum(wanted, 0.0).reshape(m, n_p, n_r))
         demand = extra["demand"]
         short = 1.0 - np.divide(consumption, demand, out=np.ones_like(demand), where=demand > 0)
-        # (M, R, S, P), in this month's reference array: a new 40 MB array per month at 1,000 members costs
-        # more in page faults than the arithmetic
-        shortfall = np.multiply(d_ref, np.maximum(short, 0.0)[:, :, None, :], out=d_ref)
+        r, sec, prod = self.demand_at
+        shortfall = np.zeros((m,) + s.demand_base.shape)  # (M, R, S, P), nonzero only where demand is
+        shortfall[:, r, sec, prod] = d_ref * np.maximum(short, 0.0)[:, r, prod]
         # Plants: purchases into input stock, then process what stock and margins allow.
         e_line, e_prod, e_reg, e_slot = lay.input_line, lay.input_product, lay.input_region, lay.input_slot
         entry = (slice(None), e_prod, e_slot, e_reg)
