@@ -168,9 +168,9 @@ class Engine:
                               params["utilisation_response"][:, None])  # (M, N)
         # Magnet makers thrift the heavy rare earths (grain-boundary diffusion, redesign) as their price rises.
         heavy = [i for i, name in enumerate(s.products) if name in ("metal:Dy", "metal:Tb")]
-        self.thrift = np.zeros_like(s.inputs, dtype=bool)
-        self.thrift[np.ix_(np.flatnonzero(s.line_stage == 3), heavy)] = True
-        self.thrift &= s.inputs > 0
+        thrift = np.zeros_like(s.inputs, dtype=bool)
+        thrift[np.ix_(np.flatnonzero(s.line_stage == 3), heavy)] = True
+        self.thrift_at = np.nonzero(thrift & (s.inputs > 0))  # (line, product) entries that thrifting changes
         self.inputs = np.broadcast_to(s.inputs, (m, n_l, n_p)).copy()  # (M, N, P), thrifting changes it
         self.use_ema = np.broadcast_to(self.u0, (m, n_l)).copy()
         self.expansion = np.zeros((m, n_l))
@@ -412,10 +412,12 @@ class Engine:
         self.risk += 0.2 * (surprise - self.risk)
         self.price_exp += lam * (price - self.price_exp)
         self.price_smooth += (price - self.price_smooth) / _col(self.p["substitution_months"], 3)
-        # Long-run recipe response: heavy-RE content per tonne of magnet follows the smoothed price.
-        relative = self.price_smooth[:, s.line_region, :] / s.price_base[None, None, :]  # (M, N, P)
-        factor = np.clip(relative, 1e-3, None) ** (-_col(self.p["elasticity_long"], 3))
-        self.inputs = np.where(self.thrift[None], s.inputs[None] * np.minimum(factor, 1.5), s.inputs[None])
+        # Long-run recipe response: heavy-RE content per tonne of magnet follows the smoothed price. Only
+        # the thrifted entries change, so only they are computed (the full (M, N, P) array is 20 MB).
+        line, prod = self.thrift_at
+        relative = self.price_smooth[:, s.line_region[line], prod] / s.price_base[None, prod]  # (M, entries)
+        factor = np.clip(relative, 1e-3, None) ** (-_col(self.p["elasticity_long"], 2))
+        self.inputs[:, line, prod] = s.inputs[None, line, prod] * np.minimum(factor, 1.5)
 
     def _build_greenfield(self, t: int, w: MonthWedges, hurdle: np.ndarray, lead: np.ndarray) -> None:
         """Start at most one greenfield candidate per stage and member: the one whose margin at long-run
