@@ -59,6 +59,13 @@ def _planes(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values.transpose(0, 2, 1))
 
 
+def _put(values: np.ndarray, k: int, *buffers: np.ndarray) -> None:
+    """Write (M, R, P) values into slot k of (M, P, K, R) piece buffers, copying the transpose straight into
+    the slot (a contiguous copy first would add a pass over the values)."""
+    for buffer in buffers:
+        buffer[:, :, k] = values.transpose(0, 2, 1)
+
+
 def _route_rows(value: np.ndarray | float, m: int, n_r: int, n_p: int) -> np.ndarray:
     """A route wedge (R, R, P), optionally per member, as clearing rows (M x P, R, R): a broadcast view
     when it is one number."""
@@ -265,12 +272,12 @@ class Engine:
         risk = self.risk + _bcast(w.tension, (m, n_r, n_p))  # price surprises plus policy-signalled risk
         target = _col(p["stock_cover_months"], 3) * self.throughput_base[None] * (1 + _col(p["precaution"], 3) * risk)
         h = _col(p["stock_price_response"], 3)
-        a[:, :, HOLDERS] = _planes(avail - target * (1 + h))
-        slope[:, :, HOLDERS] = _planes(target * h / pe)
-        lo[:, :, HOLDERS] = _planes(avail - MAX_COVER * target)
-        hi[:, :, HOLDERS] = _planes(avail)
+        _put(avail - target * (1 + h), HOLDERS, a)
+        _put(target * h / pe, HOLDERS, slope)
+        _put(avail - MAX_COVER * target, HOLDERS, lo)
+        _put(avail, HOLDERS, hi)
         flow = np.maximum(_bcast(w.stock_flow, (m, n_r, n_p)), -self.stockpile)  # cannot release more than is held
-        a[:, :, STOCKPILE] = lo[:, :, STOCKPILE] = hi[:, :, STOCKPILE] = _planes(-flow)
+        _put(-flow, STOCKPILE, a, lo, hi)
         ceiling = _bcast(w.price_ceiling, (m, n_r, n_p))
         ceiling = np.where(np.isnan(ceiling), _col(p["price_ceiling_multiple"], 3) * s.price_base, ceiling)
         # Below a reservation price holders keep a product rather than sell it (a co-product is not finished
@@ -281,8 +288,8 @@ class Engine:
         # piece bends at the same prices (0 and pe (1 + e) / e), so a node's sectors add up to one piece.
         eps = _col(p["elasticity_short"], 3)
         demand = self.node_demand(d_ref)  # (M, R, P)
-        a[:, :, DEMAND] = lo[:, :, DEMAND] = _planes(-demand * (1 + eps))
-        slope[:, :, DEMAND] = _planes(demand * eps / pe)
+        _put(-demand * (1 + eps), DEMAND, a, lo)
+        _put(demand * eps / pe, DEMAND, slope)
         # Plants' input purchases: throughput x(p_i) = cap clip(alpha - beta p_i, 0, 1), purchase = q x - stock.
         e_line, e_prod, e_reg, e_slot = lay.input_line, lay.input_product, lay.input_region, lay.input_slot
         margin_exp = self.line_margin(self.price_exp, w)  # (M, N)
