@@ -32,6 +32,7 @@ def run(key: str, end: str = END):
 
 DY_LICENCE = {"instrument": "export_licence", "id": "dy", "start": "2024-07", "goods": {"elements": ["Dy"]},
               "destinations": ["g7"], "approval_rate": 0.3, "delay_months": 0}
+QUOTA_GOODS = {"elements": ["La", "Ce", "Pr", "Nd", "Dy", "Tb", "Y", "Sm"], "magnets_containing": False}
 CASES: dict[str, list[dict]] = {
     "none": [],
     "dy_licence": [DY_LICENCE],
@@ -68,6 +69,10 @@ CASES: dict[str, list[dict]] = {
     "outage": [{"instrument": "outage", "start": "2024-03", "plants": {"facilities": ["MMR_KACHIN_IONIC"]},
                 "share": 0.9}],
     "demand": [{"instrument": "demand_shift", "start": "2024-03", "sectors": ["ev_traction"], "factor": 1.5}],
+    "pooled_quota": [{"instrument": "export_quota", "start": "2024-07", "level": 20000, "allocation": "pooled",
+                      "tension": 0.0, "goods": QUOTA_GOODS}],
+    "slack_pooled_quota": [{"instrument": "export_quota", "start": "2024-07", "level": 2e6, "allocation": "pooled",
+                            "tension": 0.0, "goods": QUOTA_GOODS}],
     "grant": [{"instrument": "capital_grant", "id": "grant", "start": "2024-01", "share": 0.9, "payer": "USA",
                "plants": {"regions": ["non-china"]}}],
 }
@@ -174,6 +179,32 @@ def test_quota_caps_chinas_mine_output():
 def test_enforcement_closes_a_capacity_block():
     assert output(run("closure"), "CHN_SOUTH_IONIC", LATE) == 0
     assert output(run("none"), "CHN_SOUTH_IONIC", LATE) > 0
+
+
+def test_pooled_export_quota_holds_the_year_and_prices_one_licence_per_tonne():
+    capped, base = run("pooled_quota"), run("none")
+    ds = capped.dataset
+    covered = [p for p, e, s in zip(ds["product"].values, ds["element"].values, ds["stage"].values)
+               if e in QUOTA_GOODS["elements"] and s in ("separation", "metal")]
+    abroad = [r for r in ds["region"].values if r != "CHN"]
+    exports = ds["trade"].sel(origin="CHN", destination=abroad, product=covered, time="2025").sum()
+    assert float(exports) <= 20000 * (1 + 1e-9)
+    assert float(base.dataset["trade"].sel(origin="CHN", destination=abroad, product=covered,
+                                           time="2025").sum()) > 2 * 20000  # so the quota binds
+    # One price per tonne: it multiplies a cheap good's price abroad far more than a dear one's.
+    lift = {p: price(capped, p, "JPN", LATE) / price(capped, p, "CHN", LATE) for p in ("oxide:La", "oxide:Dy")}
+    assert lift["oxide:La"] > 5 * lift["oxide:Dy"] > 5, lift
+
+
+def test_a_slack_pooled_quota_has_no_licence_price():
+    # The spread between Japan and China is freight alone, as without a quota. (Prices themselves are
+    # not compared: a non-binding finite cap can move a price the clearing leaves undetermined, a node on
+    # a flat stretch of its net supply, which is not the licence price's doing.)
+    slack, base = run("slack_pooled_quota").dataset["price"], run("none").dataset["price"]
+    for product in ("oxide:La", "oxide:Ce", "oxide:NdPr", "oxide:Dy", "metal:Dy"):
+        def spread(prices):
+            return (prices.sel(region="JPN", product=product) - prices.sel(region="CHN", product=product)).values
+        np.testing.assert_allclose(spread(slack), spread(base), atol=1e-9)
 
 
 def test_export_tax_lowers_chinas_price_and_books_its_revenue():

@@ -205,9 +205,18 @@ class ExportBan(ExportLicence):
 
 class ExportQuota(Event):
     """A cap on the exporter's total exports of the covered goods, t/yr of product (China's export quotas,
-    2000-2014). Each month a twelfth of the quota is shared among the covered routes in proportion to
-    their reference flows (the year before the quota), as exporters held quota shares based on their
-    past exports; unused quota lapses. Holders abroad see a perceived supply risk of `tension`.
+    2000-2014). Holders abroad see a perceived supply risk of `tension`.
+
+    `allocation` says how the quota is held. `by_route` (default): each month a twelfth of the quota is
+    shared among the covered routes in proportion to their reference flows (the year before the quota), as
+    if each exporter held a fixed share for each product and market; unused quota lapses. `pooled`: the
+    quota is one tonnage for all covered goods and markets, as China's quotas were (t of REO, allocated to
+    firms who chose what to ship), so a licence carries one price per tonne whatever it ships. That price
+    is a per-unit wedge on every covered route, moved each month by `rent_speed` x (last month's exports
+    over their allowance - 1) x (the price plus the average price of the goods shipped): it rises while
+    exporters ship faster than the year's remaining quota allows and falls to zero when they do not. A
+    uniform price per tonne lifts cheap goods (La, Ce) far more in proportion than dear ones. The year's
+    remaining quota caps the routes as a backstop (`_pooled`).
     """
 
     instrument: Literal["export_quota"] = "export_quota"
@@ -216,6 +225,8 @@ class ExportQuota(Event):
     destinations: list[str] = ["all"]
     level: float = Field(ge=0.0, description="t/yr")
     tension: float = Field(0.3, ge=0.0, le=5.0)
+    allocation: Literal["by_route", "pooled"] = "by_route"
+    rent_speed: float = Field(0.5, gt=0.0, le=5.0, description="monthly adjustment of a pooled quota's price")
 
     def check(self, ctx: PolicyContext) -> None:
         gather(lambda: ctx.region(self.exporter), lambda: ctx.regions(self.destinations), lambda: self.goods.mask(ctx))
@@ -223,20 +234,60 @@ class ExportQuota(Event):
     def act(self, run: EventRun) -> None:
         ctx, s = run.ctx, run.ctx.structure
         exporter, goods, destinations = _export_scope(self, ctx)
-        frozen_reference(run, fallback=1.0)  # no flow observed yet: equal shares
-        ref = run.memo["reference"][:, :, exporter, :].transpose(0, 2, 1)  # (M, D, P)
-        weights = ref * destinations[None, :, None] * goods[None, None, :]
-        total = weights.sum(axis=(1, 2), keepdims=True)
-        even = destinations[:, None] & goods[None, :]
-        shares = np.where(total > 0, weights / np.where(total > 0, total, 1.0), even / max(even.sum(), 1))
-        cap = np.full((ctx.members, len(s.regions), len(s.regions), len(s.products)), np.inf)
-        cap[:, exporter] = self.level / 12.0 * shares
-        where = np.zeros(cap.shape[1:], dtype=bool)
-        where[exporter] = destinations[:, None] & goods[None, :]
-        run.wedges.combine("route_cap", cap, where=where[None])
+        covered = np.zeros((len(s.regions), len(s.regions), len(s.products)), dtype=bool)
+        covered[exporter] = destinations[:, None] & goods[None, :]
+        cap = np.full((ctx.members,) + covered.shape, np.inf)
+        if self.allocation == "by_route":
+            cap[:, exporter] = _quota_shares(run, exporter, goods, destinations) * self.level / 12.0
+        else:
+            cap[:, exporter] = self._pooled(run, exporter, covered)
+        run.wedges.combine("route_cap", cap, where=covered[None])
         signal = np.zeros((len(s.regions), len(s.products)))
         signal[destinations] = self.tension
         run.wedges.combine("tension", signal * goods[None, :])
+
+    def _pooled(self, run: EventRun, exporter: int, covered: np.ndarray) -> np.ndarray:
+        """Set the pooled quota's licence price as a route wedge; return the (M, D, P) backstop caps.
+
+        The backstop is the year's remaining quota shared half by last month's covered flows (the mix the
+        licence price chose) and half by the reference flows (so a good not shipped last month may be again):
+        it binds only in a month that would exhaust the quota.
+        """
+        memo, month = run.memo, run.ctx.base_month + run.t
+        goods, destinations = covered[exporter].any(axis=0), covered[exporter].any(axis=1)
+        shares = _quota_shares(run, exporter, goods, destinations)
+        if run.last is not None and "rent" in memo:
+            shipped = run.last.trade.transpose(0, 2, 3, 1) * covered[None]  # (M, O, D, P)
+            exported = shipped.sum(axis=(1, 2, 3))
+            mix = shipped[:, exporter]
+            mix = np.where(exported[:, None, None] > 0, mix / np.maximum(exported, 1e-12)[:, None, None], shares)
+            shares = 0.5 * (shares + mix)
+            if (month - 1).year == memo["year"]:
+                memo["used"] = memo["used"] + exported
+            by_product = shipped.sum(axis=(1, 2))  # (M, P)
+            price = run.last.price[:, exporter, :]
+            average = np.divide((by_product * price).sum(axis=1), exported, out=np.zeros_like(exported),
+                                where=exported > 0)
+            gap = np.clip(exported / np.maximum(memo["allowance"], 1e-9) - 1.0, -1.0, 2.0)
+            memo["rent"] = np.maximum(memo["rent"] + self.rent_speed * gap * (memo["rent"] + average), 0.0)
+        memo.setdefault("rent", np.zeros(run.ctx.members))
+        if memo.get("year") != month.year:
+            memo["year"], memo["used"] = month.year, np.zeros(run.ctx.members)
+        remaining = np.maximum(self.level - memo["used"], 0.0)
+        memo["allowance"] = remaining / (13 - month.month)
+        run.wedges.combine("unit_wedge", memo["rent"][:, None, None, None] * covered[None])
+        return shares * remaining[:, None, None]
+
+
+def _quota_shares(run: EventRun, exporter: int, goods: np.ndarray, destinations: np.ndarray) -> np.ndarray:
+    """(M, D, P) shares of an export quota by route and good, in proportion to the frozen reference flows
+    (equal shares where the exporter shipped none of the covered goods)."""
+    frozen_reference(run, fallback=1.0)  # no flow observed yet: equal shares
+    ref = run.memo["reference"][:, :, exporter, :].transpose(0, 2, 1)  # (M, D, P)
+    weights = ref * destinations[None, :, None] * goods[None, None, :]
+    total = weights.sum(axis=(1, 2), keepdims=True)
+    even = destinations[:, None] & goods[None, :]
+    return np.where(total > 0, weights / np.where(total > 0, total, 1.0), even / max(even.sum(), 1))
 
 
 class ExportTax(Event):
