@@ -232,11 +232,37 @@ def solve_component(root, pieces, start, nodes, routes, finite, n_fin, has_marku
         r = tree[ORDER, i]
         sol[PRICE, r], sol[TAKE, r], sol[FILL, r] = affine[ALPHA, r] * x + affine[BETA, r], 0.0, 0.0
     g = excess(x, root, pieces, start, nodes, routes, tree, affine, kink, cross, nc)[0]
+    if (side == -1 and bound_kind[0, 0] == BOUND_FLOOR) or (side == 1 and bound_kind[1, 0] == BOUND_CEIL):
+        g = _hold_ties(x, side, g, root, routes, finite, n_fin, st, tree, kink, tol)
     if side == -1 and bound_kind[0, 0] == BOUND_FLOOR:
         sol[TAKE, bound_kind[0, 1]] = max(g, 0.0)
     elif (side == 1 and bound_kind[1, 0] == BOUND_CEIL) or side == 3:
         sol[FILL, bound_kind[1, 1] if side == 1 else root] = max(-g, 0.0)
     return outcome, o, d, direction, _update_status(x, root, routes, finite, n_fin, st, tree, sol, kink, tol)
+
+
+@njit(cache=True)
+def _hold_ties(x, side, g, root, routes, finite, n_fin, st, tree, kink, tol):
+    """At a floor or ceiling, keep the status of the cross routes whose kink ties with x (zero reduced cost,
+    so either status is an equilibrium) where the take or fill stays of the right sign; return the excess
+    with the statuses kept. Without this the two ends of a tied route read the tie differently (the
+    excess counts a route's switch at its kink as already made, from either side) and flip it back and
+    forth on every sweep: a floor-bound exporter and a floor-bound importer 0.5 USD/kg above it, say.
+    A kept route gets an infinite kink of the sign that gives its status."""
+    for i in range(n_fin):
+        o, d = finite[i, 0], finite[i, 1]
+        inside_o = tree[COMP, o] == root
+        if st[o, d] == LINK or inside_o == (tree[COMP, d] == root) or abs(kink[o, d] - x) > tol * (1.0 + abs(x)):
+            continue
+        rule = CAP if (kink[o, d] > x) == inside_o else OFF
+        if st[o, d] == rule:
+            continue
+        c = routes[CAPACITY, o, d]
+        delta = (c if st[o, d] == CAP else -c) * (-1.0 if inside_o else 1.0)  # kept minus rule contribution
+        if (side == -1 and g + delta >= 0.0) or (side == 1 and g + delta <= 0.0):
+            g += delta
+            kink[o, d] = np.inf if (st[o, d] == CAP) == inside_o else -np.inf
+    return g
 
 
 @njit(cache=True)
@@ -292,9 +318,14 @@ def partner_ready(o, d, root, pieces, start, nodes, routes, finite, n_fin, st, t
         g, scale = g + e, scale + gross
         at_floor = at_floor or p <= nodes[FLOOR, r] + tol * (1.0 + nodes[FLOOR, r])
         at_ceil = at_ceil or p >= nodes[CEIL, r] - tol * (1.0 + nodes[CEIL, r])
-    for i in range(n_fin):
+    for i in range(n_fin):  # capped cross routes, except those at zero reduced cost: a tie lets them carry
+        # less, so they do not commit the partner (counted, two partners tied on several routes at once
+        # wait for each other forever)
         u, v = finite[i, 0], finite[i, 1]
         if st[u, v] == CAP and (u != o or v != d) and (tree[COMP, u] == other) != (tree[COMP, v] == other):
+            pv = sol[PRICE, v]
+            if abs((1.0 + routes[MARKUP, u, v]) * sol[PRICE, u] + routes[TRANSPORT, u, v] - pv) <= tol * (1.0 + abs(pv)):
+                continue
             c = routes[CAPACITY, u, v]
             g, scale = g + (c if tree[COMP, v] == other else -c), scale + c
     return (g >= -tol * scale or at_ceil) if tree[COMP, o] == other else (g <= tol * scale or at_floor)
