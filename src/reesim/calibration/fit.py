@@ -72,7 +72,7 @@ class Calibration:
     posterior: pd.DataFrame  # per parameter: prior range, best, posterior mean, sd, 5/50/95 % quantiles
     fit: pd.DataFrame  # per recorded figure, for the best candidate: recorded, simulated, residual, used
     settings: dict = field(default_factory=dict)
-    tension: pd.DataFrame | None = None  # loss by the scenario's tension at the best point (calibration.tension)
+    profiles: dict[str, pd.DataFrame] = field(default_factory=dict)  # loss by scenario field (calibration.profile)
 
     def summary(self) -> dict:
         """Fit statistics: RMS log residual of the fitted and the held-back figures, best and posterior."""

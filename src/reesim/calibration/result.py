@@ -23,8 +23,8 @@ def calibration_record(cal: Calibration) -> dict:
     """The JSON-ready content of a calibration (everything but the candidates)."""
     record = {"settings": cal.settings, "summary": cal.summary(), "best": cal.best,
               "posterior": cal.posterior.to_dict(orient="records"), "fit": cal.fit.to_dict(orient="records")}
-    if cal.tension is not None:
-        record["tension_profile"] = cal.tension.to_dict(orient="records")
+    for name, table in cal.profiles.items():
+        record[f"{name}_profile"] = table.to_dict(orient="records")
     return record
 
 

@@ -32,7 +32,7 @@ def calibrate(
     from reesim.calibration.fit import Target
     from reesim.calibration.fit import calibrate as run_calibration
     from reesim.calibration.result import write_calibration
-    from reesim.calibration.tension import tension_profile
+    from reesim.calibration.profile import profiles
     from reesim.scenario import load_scenario
 
     try:
@@ -42,8 +42,8 @@ def calibrate(
             result = run_calibration(chosen, members=members, stages=stages, seed=seed, accept=accept,
                                      target=Target(until=until),
                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
-            bar.update(task, description="Profiling the quota's tension", completed=0, total=None)
-            result.tension = tension_profile(chosen, result.best, Target(until=until))
+            bar.update(task, description="Profiling the scenario's fields", completed=0, total=None)
+            result.profiles = profiles(chosen, result.best, Target(until=until))
     except (InputError, ValueError) as exc:
         raise fail(exc) from exc
     folder = out or Path(f"calibration-2010{'' if until is None else f'-until{until}'}")
@@ -51,7 +51,8 @@ def calibrate(
     show_frame(result.posterior.drop(columns=["scale"]).round(4),
                title="Parameters: least-squares point (best) and ABC posterior")
     show_frame(result.fit.round(3), title="Fit of the best candidate (log residuals; used = fitted)")
-    show_frame(result.tension.round(4), title="Loss by the quota's tension at the best point (scenario field, profiled)")
+    for name, table in result.profiles.items():
+        show_frame(table.round(4), title=f"Loss by the events' {name} at the best point (scenario field, profiled)")
     stats = result.summary()
     console().print(", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in stats.items()))
     console().print(f"[green]Written {summary} and {table}[/green]")
