@@ -3,10 +3,12 @@
 The record's prices are FOB China: what China's exports of an oxide fetch at the border. The engine has
 no border node, but a route that carries goods prices them at the destination price less freight (the
 FOB price plus any quota rent, the export tax included). So the export price of an element is the mean,
-weighted by the month's flows from China, of destination price less freight over the forms China exports
-it in: its oxide, and its metal counted at its oxide content (a metal's recipe, t of oxide per t of
-metal), because the engine ships much of the heavy rare earths as metal (all of its Dy). A month in which
-China exports none of the element falls back to China's own oxide price. China's exports are the flows
+weighted by China's flows over the last twelve months (this one included), of destination price less
+freight over the forms China exports it in: its oxide, and its metal counted at its oxide content (a
+metal's recipe, t of oxide per t of metal), because the engine ships much of the heavy rare earths as
+metal (all of its Dy). Twelve months, not the month's flows alone: under a pooled quota a cheap oxide may
+go unshipped for a month while its price abroad stays high, and a quote is still made for it. Only where
+China exported none of the element for a year does the price fall back to China's own oxide price. China's exports are the flows
 of oxides and metals (the goods under its quotas, t of product) from China to every other region.
 """
 
@@ -16,6 +18,7 @@ import xarray as xr
 
 from reesim.world import World
 
+WEIGHT_MONTHS = 12  # months of China's flows that weight the destinations of an export price
 FREIGHT_PARAMETER = {"oxide": "transport_oxide", "metal": "transport_metal"}
 QUOTA_STAGES = ("separation", "metal")  # stages of the goods under China's quotas (oxides, metals; not magnets)
 
@@ -39,7 +42,7 @@ def export_price(dataset: xr.Dataset, world: World, oxides: list[str], exporter:
             if product not in traded:
                 continue
             freight = dataset["parameters"].sel(parameter=FREIGHT_PARAMETER[product.split(":")[0]])
-            flow = trade.sel(product=product)
+            flow = trade.sel(product=product).rolling(time=WEIGHT_MONTHS, min_periods=1).sum()
             at_border = dataset["price"].sel(product=product, region=flow["destination"]) - freight
             value = value + (flow * at_border).sum("destination")
             weight = weight + (flow * oxide_content).sum("destination")
