@@ -6,6 +6,8 @@ import typer
 
 from reesim._version import __version__
 from reesim.cli.app import app as app_command
+from reesim.cli.backtest import backtest
+from reesim.cli.calibrate import calibrate
 from reesim.cli.data import data_app
 from reesim.cli.game import game
 from reesim.cli.report import report
@@ -27,6 +29,8 @@ app.command("app")(app_command)
 app.command("scenarios")(scenarios)
 app.command("validate")(validate)
 app.command("schema")(schema)
+app.command("calibrate")(calibrate)
+app.command("backtest")(backtest)
 app.command("game")(game)
 
 
