@@ -5,6 +5,13 @@ quotas) on which `solve_fast` used to run to max_iter: routes at exactly zero re
 exporter 0.5 USD/kg below floor-bound importers; an exporter whose autarky price plus freight is the
 importers' price on several capped routes at once) flipped on every sweep, so the answer depended on the
 warm start. Each row comes with the warm start the engine gave it.
+
+tests/data/clearing_ties_degenerate.npz holds nineteen more such rows (from the same scenario with export
+caps by route and pooled) on which the solver still ran to max_iter: a floor-bound exporter whose capped
+routes tie with other floor-bound exporters' uncapped ones, token-demand nodes equally far from several
+suppliers, capped routes at zero reduced cost from both ends. Many are degenerate enough that HiGHS gives
+up; `reference` marks the rows where it solves them (the fast prices must then match), the others are
+checked as equilibria. A member's prices must also not depend on the other members of its batch.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from reesim.market.problem import ClearingProblem
 from reesim.market.reference import solve_reference
 
 DATA = Path(__file__).parent / "data" / "clearing_ties.npz"
+DEGENERATE = Path(__file__).parent / "data" / "clearing_ties_degenerate.npz"
 FIELDS = ("a", "slope", "lo", "hi", "transport", "markup", "cap", "floor", "ceiling")
 
 
@@ -51,3 +59,72 @@ def test_tied_rows_balance(tied_rows) -> None:
     reduced = (1 + problem.markup) * sol.price[:, :, None] + problem.transport - sol.price[:, None, :]
     carrying = sol.flow > 1e-9
     assert (reduced[carrying] <= 1e-9 * (1 + np.abs(sol.price[:, None, :].repeat(problem.shape[1], 1)[carrying]))).all()
+
+
+def _equilibrium_violation(problem: ClearingProblem, sol) -> float:
+    """Largest relative violation of node balance, route complementarity, flow and node price bounds."""
+    piece = np.clip(problem.a + problem.slope * sol.price[:, :, None], problem.lo, problem.hi)
+    flow = sol.flow.copy()
+    flow[:, np.arange(flow.shape[1]), np.arange(flow.shape[1])] = 0.0
+    balance = piece.sum(2) - flow.sum(2) + flow.sum(1) + sol.ceiling_fill - sol.floor_take
+    scale = 1.0 + np.abs(piece).sum(2) + flow.sum(2) + flow.sum(1) + sol.floor_take + sol.ceiling_fill
+    worst = np.abs(balance / scale).max()
+    reduced = ((1 + problem.markup) * sol.price[:, :, None] + problem.transport - sol.price[:, None, :]) / (
+        1.0 + np.abs(sol.price[:, None, :]))
+    off = ~np.eye(problem.shape[1], dtype=bool)[None]
+    small = 1e-9 * (1.0 + scale.max())
+    worst = max(worst, np.max(np.where((flow > small) & off, reduced, 0.0)))  # carrying: no loss
+    worst = max(worst, np.max(np.where((flow < problem.cap - small) & (problem.cap > 0) & off, -reduced, 0.0)))
+    worst = max(worst, -flow.min(), np.max(np.where(off, flow - problem.cap, 0.0)), -sol.floor_take.min(),
+                -sol.ceiling_fill.min())
+    price_scale = 1.0 + problem.floor
+    worst = max(worst, np.max((problem.floor - sol.price) / price_scale))
+    worst = max(worst, np.max(np.where(sol.floor_take > small, (sol.price - problem.floor) / price_scale, 0.0)))
+    return float(worst)
+
+
+def test_degenerate_rows_converge_to_one_equilibrium() -> None:
+    """Every start converges in a few sweeps to an equilibrium, the same prices from every start, and the
+    reference's prices where HiGHS solves the row."""
+    data = np.load(DEGENERATE)
+    problem = ClearingProblem(**{f: data[f] for f in FIELDS})
+    cold = solve_fast(problem)
+    solves = [cold, solve_fast(problem, warm_price=data["warm_price"]),
+              solve_fast(problem, warm_price=data["warm_price"], warm_flow=data["warm_flow"])]
+    for sol in solves:
+        assert sol.converged.all(), sol.iterations
+        assert (sol.iterations < 20).all()
+        assert _equilibrium_violation(problem, sol) < 1e-9
+        np.testing.assert_allclose(sol.price, cold.price, rtol=1e-9)
+    solved = data["reference"]
+    assert solved.sum() >= 5
+    ref = solve_reference(ClearingProblem(**{f: data[f][solved] for f in FIELDS}))
+    np.testing.assert_allclose(cold.price[solved], ref.price, rtol=1e-6)
+
+
+def test_member_prices_do_not_depend_on_the_batch() -> None:
+    """A member run alone and the same member run next to others get the same prices: the batch changes
+    the engine's inputs only by rounding, and ties at zero reduced cost are broken the same way for both
+    (they once sent member 0 of the 2010 crisis to another equilibrium within two years)."""
+    from reesim.engine.simulate import run_scenario
+    from reesim.scenario import load_scenario
+
+    base = dict(elasticity_short=0.302, elasticity_long=0.704, substitution_months=11.8, stock_cover_months=0.596,
+                stock_price_response=0.388, precaution=0.364, expectation_speed=0.0865, utilisation_response=0.376,
+                mine_response=0.0606, reservation_price_share=0.190, price_ceiling_multiple=29.05,
+                growth_scale=0.981)
+    others = [dict(base, elasticity_short=0.085, substitution_months=10.7, stock_price_response=0.151,
+                   precaution=0.129, utilisation_response=0.280, growth_scale=0.261),
+              dict(base, elasticity_short=0.407, elasticity_long=0.951, substitution_months=26.5,
+                   stock_cover_months=0.905, stock_price_response=0.685, expectation_speed=0.187,
+                   utilisation_response=1.41, mine_response=0.314, reservation_price_share=0.503,
+                   price_ceiling_multiple=52.4)]
+
+    def member_zero(vectors: list[dict[str, float]]) -> np.ndarray:
+        scenario = load_scenario("2010-crisis", members=len(vectors)).model_copy(update={"end": "2011-12"})
+        params = {k: np.array([v[k] for v in vectors]) for k in base}
+        result = run_scenario(scenario, params=params, variables=("price",))
+        return result.dataset["price"].isel(member=0).values
+
+    alone, batched = member_zero([base]), member_zero([base, *others])
+    np.testing.assert_allclose(batched, alone, rtol=1e-9)

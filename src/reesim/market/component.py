@@ -103,10 +103,16 @@ def _bounds(root, nodes, routes, has_markup, st, tree, affine, sol, bounds, boun
 
 @njit(cache=True)
 def _events(root, xlo, pieces, start, nodes, routes, finite, n_fin, st, tree, affine, sol, kink, events,
-            event_ids, cross):
+            event_ids, cross, tie):
     """Breakpoints of g beyond xlo (slope changes; cap jumps with their route) and the component's finite
-    cross routes; returns (n events, n cross routes, g(xlo), slope just right of xlo)."""
+    cross routes; returns (n events, n cross routes, g(xlo), slope just right of xlo). With tie > 0 a cap
+    jump within tie x (1 + |xlo|) of xlo is a tie, which keeps the route's status unless the balance needs
+    it changed: a route already switched stays switched (kink -inf), the others are jumps exactly at xlo,
+    left out of g(xlo), that the walk takes only as far as it needs them (a tied route then carries a
+    partial flow instead of the component exporting a cap it does not need through its bound route). The
+    two ends of a tied route otherwise read the tie differently and flip it on every sweep."""
     n, nc, s0 = 0, 0, 0.0  # s0: slope just right of xlo, classified like the events so that they add up
+    held = 0.0  # caps of the tied jumps at xlo that excess(xlo) counts as made
     for i in range(tree[FIRST, root], tree[FIRST, root] + tree[SIZE, root]):
         r = tree[ORDER, i]
         al, be = affine[ALPHA, r], affine[BETA, r]
@@ -131,10 +137,16 @@ def _events(root, xlo, pieces, start, nodes, routes, finite, n_fin, st, tree, af
         else:
             kink[o, d] = (g * sol[PRICE, o] + t - affine[BETA, d]) / affine[ALPHA, d]
         cross[nc, 0], cross[nc, 1], nc = o, d, nc + 1
-        if kink[o, d] > xlo:
+        if abs(kink[o, d] - xlo) <= tie * (1.0 + abs(xlo)):  # tied: a route already switched stays so, the
+            # others are jumps at xlo that the walk takes only where the balance needs them
+            if st[o, d] == (OFF if out else CAP):
+                kink[o, d] = -np.inf
+            else:
+                kink[o, d], held = xlo, held + routes[CAPACITY, o, d]
+        if kink[o, d] >= xlo if tie > 0.0 else kink[o, d] > xlo:
             events[POS, n], events[VAL, n] = kink[o, d], routes[CAPACITY, o, d]
             event_ids[ORIGIN, n], event_ids[DEST, n], n = o, d, n + 1
-    g0 = excess(xlo, root, pieces, start, nodes, routes, tree, affine, kink, cross, nc)[0]
+    g0 = excess(xlo, root, pieces, start, nodes, routes, tree, affine, kink, cross, nc)[0] - held
     return n, nc, g0, s0
 
 
@@ -191,6 +203,7 @@ def _walk(root, pieces, start, nodes, routes, tree, affine, kink, cross, n_cross
             return x, 2, event_ids[ORIGIN, i], event_ids[DEST, i]
         else:
             g += events[VAL, i]
+            kink[event_ids[ORIGIN, i], event_ids[DEST, i]] = -np.inf  # passed: switched (even where x ties)
     if slope > 1e-12 * scale and (bounds[1] == np.inf or g + slope * (bounds[1] - x) >= 0.0):
         x = _segment_root(x, bounds[1], root, pieces, start, nodes, routes, tree, affine, kink, cross, n_cross)
         return x, 0, -1, -1
@@ -207,8 +220,9 @@ def solve_component(root, pieces, start, nodes, routes, finite, n_fin, has_marku
     if o >= 0:
         return PIVOT, o, d, 0, 1
     _bounds(root, nodes, routes, has_markup, st, tree, affine, sol, bounds, bound_kind)
+    tie = tol if bounds[0] > -np.inf else 0.0
     n, nc, g0, s0 = _events(root, bounds[0], pieces, start, nodes, routes, finite, n_fin, st, tree, affine, sol,
-                            kink, events, event_ids, cross)
+                            kink, events, event_ids, cross, tie)
     if bounds[0] > bounds[1] and bound_kind[0, 0] < BOUND_ROUTE and bound_kind[1, 0] < BOUND_ROUTE:
         return CUT, bound_kind[0, 1], bound_kind[1, 1], 0, 0
     if bounds[0] > bounds[1]:  # a route bound contradicts the other one: merge through the route (through the
@@ -221,6 +235,13 @@ def solve_component(root, pieces, start, nodes, routes, finite, n_fin, has_marku
     else:
         x, side, o, d = _walk(root, pieces, start, nodes, routes, tree, affine, kink, cross, nc, bounds, events,
                               event_ids, n, g0, s0)
+        if tie > 0.0 or x > bounds[0]:  # jumps at x the walk did not pass keep their route unswitched: a tie
+            # switches a route only where the balance needs it (else several routes tied at one kink switch
+            # together and the one merged gets the wrong flow)
+            for i in range(nc):
+                u, v = cross[i, 0], cross[i, 1]
+                if kink[u, v] == x and (u != o or v != d):
+                    kink[u, v] = np.inf
     outcome, direction, b = NONE, side, (side + 1) // 2
     if side == 2:
         outcome, direction = MERGE, 1
@@ -243,8 +264,9 @@ def solve_component(root, pieces, start, nodes, routes, finite, n_fin, has_marku
 
 @njit(cache=True)
 def _hold_ties(x, side, g, root, routes, finite, n_fin, st, tree, kink, tol):
-    """At a floor or ceiling, keep the status of the cross routes whose kink ties with x (zero reduced cost,
-    so either status is an equilibrium) where the take or fill stays of the right sign; return the excess
+    """At a ceiling (ties at a floor are settled in `_events`), keep the status of the cross routes whose
+    kink ties with x (zero reduced cost, so either status is an equilibrium) where the take or fill stays
+    of the right sign; return the excess
     with the statuses kept. Without this the two ends of a tied route read the tie differently (the
     excess counts a route's switch at its kink as already made, from either side) and flip it back and
     forth on every sweep: a floor-bound exporter and a floor-bound importer 0.5 USD/kg above it, say.
@@ -318,14 +340,19 @@ def partner_ready(o, d, root, pieces, start, nodes, routes, finite, n_fin, st, t
         g, scale = g + e, scale + gross
         at_floor = at_floor or p <= nodes[FLOOR, r] + tol * (1.0 + nodes[FLOOR, r])
         at_ceil = at_ceil or p >= nodes[CEIL, r] - tol * (1.0 + nodes[CEIL, r])
-    for i in range(n_fin):  # capped cross routes, except those at zero reduced cost: a tie lets them carry
-        # less, so they do not commit the partner (counted, two partners tied on several routes at once
-        # wait for each other forever)
+    up = down = 0.0  # what the partner's cross routes at zero reduced cost may add or take: a tie lets them
+    # carry anything from nothing to their cap, so they commit the partner neither way (counted at one end,
+    # two partners tied on several routes at once wait for each other forever)
+    for i in range(n_fin):
         u, v = finite[i, 0], finite[i, 1]
-        if st[u, v] == CAP and (u != o or v != d) and (tree[COMP, u] == other) != (tree[COMP, v] == other):
-            pv = sol[PRICE, v]
+        if (u != o or v != d) and (tree[COMP, u] == other) != (tree[COMP, v] == other):
+            c, pv = routes[CAPACITY, u, v], sol[PRICE, v]
             if abs((1.0 + routes[MARKUP, u, v]) * sol[PRICE, u] + routes[TRANSPORT, u, v] - pv) <= tol * (1.0 + abs(pv)):
-                continue
-            c = routes[CAPACITY, u, v]
-            g, scale = g + (c if tree[COMP, v] == other else -c), scale + c
-    return (g >= -tol * scale or at_ceil) if tree[COMP, o] == other else (g <= tol * scale or at_floor)
+                if tree[COMP, v] == other:
+                    up += c
+                else:
+                    down += c
+            elif st[u, v] == CAP:
+                g += c if tree[COMP, v] == other else -c
+            scale += c if st[u, v] == CAP else 0.0
+    return (g + up >= -tol * scale or at_ceil) if tree[COMP, o] == other else (g - down <= tol * scale or at_floor)
