@@ -1,0 +1,110 @@
+"""The back-test of the 2010-2011 crisis: the record, the 2010-crisis scenario as recorded, and the
+calibrated model against the record's shape.
+
+With the shipped calibration the back-test meets 6 of its 15 criteria (docs/backtest.md): the fall by
+end-2013 for La, Ce, Dy and Tb, Ce's peak in 2011 and Nd's peak height. The others (peak year of La, Nd,
+Dy and Tb; peak heights of La, Ce and Dy; Nd's fall; China's 2011 exports well below the quota) do not
+hold, and issue 6 stays open on them. Asserted here: the fall of the four, and that `checks()` reads the
+figures it reports, so a criterion's verdict cannot drift from its numbers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from reesim.backtest.compare import PEAK_PRODUCTS, run_backtest
+from reesim.backtest.record import EXPORTS, PRICES, PRODUCTS, recorded_at, recorded_peak
+from reesim.cli.main import app
+from reesim.scenario import load_scenario
+from reesim.world import load_world
+
+
+@pytest.fixture(scope="module")
+def backtest():
+    return run_backtest()
+
+
+def test_record_is_facts_d_with_sources():
+    assert {p.product for p in PRICES} == set(PRODUCTS)
+    assert all(p.source and p.low <= p.value <= p.high for p in PRICES)
+    assert recorded_peak("oxide:Dy").value == 2300 and recorded_peak("oxide:Ce").value == 170
+    assert all(recorded_peak(p).year == 2011 for p in PRODUCTS)
+    prices_2009 = load_world("world2009")["prices"].set_index("product")["price"]
+    for product in PRODUCTS:  # the 2009 averages are the world's reported Lynas prices
+        assert recorded_at(product, "2009 average").value == prices_2009[product]
+    exports = {e.year: e for e in EXPORTS}
+    assert exports[2011].exports / exports[2011].quota == pytest.approx(0.56, abs=0.01)  # facts.md D1
+
+
+def test_crisis_scenario_encodes_the_record():
+    sc = load_scenario("2010-crisis")
+    assert sc.world == "world2009" and sc.end == "2015-12" and len(sc.notes) > 200 and sc.sources
+    events = {e.id: e for e in sc.timeline}
+    levels = {2010: events["export-quota"].level}
+    levels.update({int(e.start[:4]): e.set["level"] for e in sc.timeline if e.instrument == "amend"})
+    assert levels == {e.year: e.quota for e in EXPORTS if 2010 <= e.year <= 2014}
+    assert events["export-quota"].end == "2014-12" and not events["export-quota"].goods.magnets_containing
+    assert (events["duties-heavy"].rate, events["duties-light"].rate) == (0.25, 0.15)
+    assert events["duties-light"].end == "2015-04"  # duties removed in May 2015
+    assert events["japan-halt"].start == "2010-09" and events["japan-halt"].destinations == ["JPN"]
+    assert events["export-quota"].allocation == "pooled"  # one tonnage for every oxide and metal, as allocated
+    light, heavy = events["production-cap-2011-light"], events["production-cap-2011-heavy"]
+    assert (light.start, light.end, heavy.start, heavy.end) == ("2011-01", "2011-12", "2011-01", "2011-12")
+    # 93,800 t in two parts (Mining.com 2011): 80,400 t light of 120,000 t capacity, 13,400 t of 52,000 t.
+    assert light.factor == pytest.approx(80_400 / 120_000, abs=0.005)
+    assert heavy.factor == pytest.approx(13_400 / 52_000, abs=0.005)
+    assert 80_400 + 13_400 == 93_800
+
+
+def passed(backtest, check: str) -> dict[str, bool]:
+    rows = backtest.checks()
+    rows = rows[rows["check"] == check]
+    assert len(rows), check
+    print(rows.to_string())
+    return dict(zip(rows["product"], rows["passed"]))
+
+
+def test_checks_are_the_issues_criteria(backtest):
+    checks = backtest.checks()
+    counts = checks.groupby("check").size().to_dict()
+    assert counts == {"peak year is 2011": 5, "peak / 2009 within 2x of record": 4,
+                      "end-2013 / peak at most 0.5": 5, "2011 exports / quota well below 1": 1}
+    assert checks["passed"].map(type).eq(bool).all()
+
+
+def test_prices_fall_from_their_peak_by_end_2013(backtest):
+    # La, Ce, Dy and Tb meet this criterion with the shipped calibration; Nd does not (docs/backtest.md).
+    result = passed(backtest, "end-2013 / peak at most 0.5")
+    assert all(result[p] for p in ("oxide:La", "oxide:Ce", "oxide:Dy", "oxide:Tb")), result
+
+
+def test_checks_read_the_summary_they_report(backtest):
+    checks = backtest.checks().set_index(["check", "product"])
+    s = backtest.summary
+    for product in PEAK_PRODUCTS:  # the verdict follows the figures beside it
+        row = checks.loc[("peak / 2009 within 2x of record", product)]
+        ratio = s.loc[product, "simulated_peak_to_2009"] / s.loc[product, "recorded_peak_to_2009"]
+        assert row["passed"] == (0.5 <= ratio <= 2.0)
+    annual = backtest.annual
+    for product in PRODUCTS:
+        assert checks.loc[("peak year is 2011", product), "simulated"] == int(annual.loc[product].idxmax())
+
+
+def test_backtest_command_prints_json_and_writes_the_figure(tmp_path, backtest, monkeypatch):
+    monkeypatch.setattr("reesim.backtest.compare.run_backtest", lambda parameters=None, members=1: backtest)
+    png = tmp_path / "bt.png"
+    result = CliRunner().invoke(app, ["backtest", "2010", "--json", "--figure", str(png)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    nd = data["products"]["oxide:Nd"]
+    assert nd["engine_product"] == "oxide:NdPr" and nd["recorded"]["end 2013"] == 67.5
+    assert set(nd) >= {"recorded", "simulated", "simulated_annual_mean", "peak_year", "peak_to_2009",
+                       "end2013_to_peak"}
+    assert [e["year"] for e in data["exports"]] == list(range(2009, 2016))
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert np.isclose(data["products"]["oxide:Dy"]["peak_to_2009"]["recorded"], 2300 / 115.67, rtol=1e-3)
+    bad = CliRunner().invoke(app, ["backtest", "1998"])
+    assert bad.exit_code == 1 and "use one of 2010" in bad.output
