@@ -162,6 +162,17 @@ def test_validate_reports_every_problem_with_line_key_and_fix(tmp_path: Path):
     assert result.exit_code == 1 and "5 problem(s)" in result.output
 
 
+def test_validate_compiles_actors_against_the_world(tmp_path: Path):
+    path = tmp_path / "actors.yaml"
+    path.write_text("name: actor-check\nend: 2026-12\nactors:\n  - kind: g7\n    importers: [ATLANTIS]\n"
+                    "    tariff: 0.1\n")
+    problems = check_file(path)
+    assert len(problems) == 1 and problems[0].key == "actors.g7" and "ATLANTIS" in problems[0].problem
+    assert problems[0].fix
+    path.write_text("name: actor-check\nend: 2026-12\nactors:\n  - kind: china\n    strategy: inducement-first\n")
+    assert check_file(path) == []  # its refinery commitments are added to the world before the check
+
+
 def test_validate_accepts_every_builtin_file():
     folder = Path(load_scenario.__globals__["resources"].files("reesim.scenarios"))
     for path in sorted(folder.glob("*.yaml")):

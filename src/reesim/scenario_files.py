@@ -123,13 +123,31 @@ def check_file(path: Path) -> list[Problem]:
     offset = len(merged.get("timeline", [])) - own  # the parent's events come first
     problems: list[Problem] = []
     try:
-        Scenario.model_validate(merged)
+        scenario = Scenario.model_validate(merged)
         valid = True
     except ValidationError as exc:
         problems += _problems(exc, path, merged, None)
         valid = False
     problems += _event_problems(merged, check_dates=not valid)
+    if valid and scenario.actors:
+        problems += _actor_problems(scenario)
     return [_relocate(p, offset, data, root, path) for p in problems]
+
+
+def _actor_problems(scenario: Any) -> list[Problem]:
+    """Names an actor's spec refers to that the scenario's world lacks (importers, reserves' products, ...):
+    each actor is compiled against the world, with the plants its strategy commits to."""
+    from reesim.actors.specs import check_actors, with_commitments
+    from reesim.engine.simulate import policy_context_for
+
+    full = with_commitments(scenario, scenario.actors)
+    try:
+        check_actors(scenario.actors, policy_context_for(full.world, list(full.timeline)))
+    except InputError as exc:
+        return [exc.detail]
+    except ValueError as exc:
+        return [Problem(None, "actors", str(exc), "name regions, products and plants the world has")]
+    return []
 
 
 def _event_problems(merged: dict[str, Any], check_dates: bool) -> list[Problem]:

@@ -85,9 +85,11 @@ def with_commitments(scenario: Scenario, specs: Sequence[ActorSpec]) -> Scenario
     """The scenario with the strategies' commitments appended to its timeline (unchanged if none).
 
     Commitments already in the timeline are not added again, so a scenario saved from a run (its manifest
-    holds the extended timeline and the actors) runs again as it ran.
+    holds the extended timeline and the actors) runs again as it ran. A commitment that starts after the
+    scenario's end does not act within it and is left out (a timeline event may not start after the end).
     """
-    extra = [event for event in commitments(specs) if event not in scenario.timeline]
+    extra = [event for event in commitments(specs)
+             if event not in scenario.timeline and str(event.start) <= str(scenario.end)]
     if not extra:
         return scenario
     data = scenario.model_dump()
