@@ -201,10 +201,11 @@ def test_a_slack_pooled_quota_has_no_licence_price():
     # not compared: a non-binding finite cap can move a price the clearing leaves undetermined, a node on
     # a flat stretch of its net supply, which is not the licence price's doing.)
     slack, base = run("slack_pooled_quota").dataset["price"], run("none").dataset["price"]
+    def spread(prices, product):
+        return (prices.sel(region="JPN", product=product) - prices.sel(region="CHN", product=product)).values
+
     for product in ("oxide:La", "oxide:Ce", "oxide:NdPr", "oxide:Dy", "metal:Dy"):
-        def spread(prices):
-            return (prices.sel(region="JPN", product=product) - prices.sel(region="CHN", product=product)).values
-        np.testing.assert_allclose(spread(slack), spread(base), atol=1e-9)
+        np.testing.assert_allclose(spread(slack, product), spread(base, product), atol=1e-9)
 
 
 def test_export_tax_lowers_chinas_price_and_books_its_revenue():

@@ -16,7 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SOURCE = ("Recorded: facts.md D (Lynas 2009 averages; Mining.com, AFR/NYT 2011; USGS MCS 2016 year-ends; MOFCOM "
           "quotas and exports). Simulated: reesim 2010-crisis scenario with the calibrated parameters; "
-          "export price = destination price less freight, weighted by China's exports of the oxide and its metal (at oxide content).")
+          "export price = destination price less freight, weighted by China's exports of the oxide and its metal "
+          "(at oxide content) over the last twelve months.")
 
 
 def backtest_figure(bt: Backtest) -> Figure:

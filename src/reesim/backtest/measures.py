@@ -8,8 +8,9 @@ freight over the forms China exports it in: its oxide, and its metal counted at 
 metal's recipe, t of oxide per t of metal), because the engine ships much of the heavy rare earths as
 metal (all of its Dy). Twelve months, not the month's flows alone: under a pooled quota a cheap oxide may
 go unshipped for a month while its price abroad stays high, and a quote is still made for it. Only where
-China exported none of the element for a year does the price fall back to China's own oxide price. China's exports are the flows
-of oxides and metals (the goods under its quotas, t of product) from China to every other region.
+China exported none of the element for a year does the price fall back to China's own oxide price.
+China's exports are the flows of oxides and metals (the goods under its quotas, t of product) from China
+to every other region.
 """
 
 from __future__ import annotations
@@ -60,4 +61,3 @@ def china_exports(dataset: xr.Dataset, exporter: str = "CHN") -> xr.DataArray:
     flows = dataset["trade"].sel(origin=exporter, product=covered)
     abroad = flows.sel(destination=[r for r in flows["destination"].values if r != exporter])
     return abroad.sum(["destination", "product"]).groupby("time.year").sum()
-

@@ -31,8 +31,8 @@ def calibrate(
 
     from reesim.calibration.fit import Target
     from reesim.calibration.fit import calibrate as run_calibration
-    from reesim.calibration.result import write_calibration
     from reesim.calibration.profile import profiles
+    from reesim.calibration.result import write_calibration
     from reesim.scenario import load_scenario
 
     try:

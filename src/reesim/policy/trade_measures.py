@@ -236,17 +236,18 @@ class ExportQuota(Event):
         exporter, goods, destinations = _export_scope(self, ctx)
         covered = np.zeros((len(s.regions), len(s.regions), len(s.products)), dtype=bool)
         covered[exporter] = destinations[:, None] & goods[None, :]
+        shares = _quota_shares(run, exporter, goods, destinations)
         cap = np.full((ctx.members,) + covered.shape, np.inf)
         if self.allocation == "by_route":
-            cap[:, exporter] = _quota_shares(run, exporter, goods, destinations) * self.level / 12.0
+            cap[:, exporter] = shares * self.level / 12.0
         else:
-            cap[:, exporter] = self._pooled(run, exporter, covered)
+            cap[:, exporter] = self._pooled(run, exporter, covered, shares)
         run.wedges.combine("route_cap", cap, where=covered[None])
         signal = np.zeros((len(s.regions), len(s.products)))
         signal[destinations] = self.tension
         run.wedges.combine("tension", signal * goods[None, :])
 
-    def _pooled(self, run: EventRun, exporter: int, covered: np.ndarray) -> np.ndarray:
+    def _pooled(self, run: EventRun, exporter: int, covered: np.ndarray, shares: np.ndarray) -> np.ndarray:
         """Set the pooled quota's licence price as a route wedge; return the (M, D, P) backstop caps.
 
         The backstop is the year's remaining quota shared half by last month's covered flows (the mix the
@@ -254,8 +255,6 @@ class ExportQuota(Event):
         it binds only in a month that would exhaust the quota.
         """
         memo, month = run.memo, run.ctx.base_month + run.t
-        goods, destinations = covered[exporter].any(axis=0), covered[exporter].any(axis=1)
-        shares = _quota_shares(run, exporter, goods, destinations)
         if run.last is not None and "rent" in memo:
             shipped = run.last.trade.transpose(0, 2, 3, 1) * covered[None]  # (M, O, D, P)
             exported = shipped.sum(axis=(1, 2, 3))
