@@ -103,9 +103,11 @@ def test_degenerate_rows_converge_to_one_equilibrium() -> None:
 
 
 def test_member_prices_do_not_depend_on_the_batch() -> None:
-    """A member run alone and the same member run next to others get the same prices: the batch changes
-    the engine's inputs only by rounding, and ties at zero reduced cost are broken the same way for both
-    (they once sent member 0 of the 2010 crisis to another equilibrium within two years)."""
+    """A member run alone and the same member run next to others, first or not, get the same prices: the
+    batch changes the engine's inputs only by rounding, ties at zero reduced cost are broken the same way
+    for both (they once sent member 0 of the 2010 crisis to another equilibrium within two years), and no
+    member starts from another's flows (the first month once started every member from member 0's, and
+    the quota's shares of those flows carried the difference on)."""
     from reesim.engine.simulate import run_scenario
     from reesim.scenario import load_scenario
 
@@ -120,11 +122,12 @@ def test_member_prices_do_not_depend_on_the_batch() -> None:
                    utilisation_response=1.41, mine_response=0.314, reservation_price_share=0.503,
                    price_ceiling_multiple=52.4)]
 
-    def member_zero(vectors: list[dict[str, float]]) -> np.ndarray:
+    def member(vectors: list[dict[str, float]], index: int) -> np.ndarray:
         scenario = load_scenario("2010-crisis", members=len(vectors)).model_copy(update={"end": "2011-12"})
         params = {k: np.array([v[k] for v in vectors]) for k in base}
         result = run_scenario(scenario, params=params, variables=("price",))
-        return result.dataset["price"].isel(member=0).values
+        return result.dataset["price"].isel(member=index).values
 
-    alone, batched = member_zero([base]), member_zero([base, *others])
-    np.testing.assert_allclose(batched, alone, rtol=1e-9)
+    alone = member([base], 0)
+    np.testing.assert_allclose(member([base, *others], 0), alone, rtol=1e-9)
+    np.testing.assert_allclose(member([others[0], base, others[1]], 1), alone, rtol=1e-9)

@@ -10,7 +10,7 @@ closures and expansions update. Arrays carry the member axis first; nothing loop
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -337,17 +337,16 @@ class Engine:
         return np.minimum(np.maximum(values, problem.lo[..., k], out=values), problem.hi[..., k], out=values)
 
     def _clear(self, problem: ClearingProblem, warm_price: np.ndarray | None) -> ClearingSolution:
-        """Solve the month's problem from last month's prices and flows. The answer does not depend on the
-        start, but a good one saves most of the work; without a last month (warm_price None) the first
-        member's rows are solved from scratch and start every member."""
+        """Solve the month's problem from last month's prices and flows, or from scratch in the first month
+        (warm_price None). Prices do not depend on the start, but flows can: where routes tie (two exporters
+        serving two importers at equal delivered cost) many flow patterns clear the market, and instruments
+        that read last month's flows (a quota's reference shares) would carry the difference on. So every
+        member starts from its own rows only, and a member's path does not depend on the batch it runs in."""
         n_r = problem.shape[1]
-        if warm_price is not None:
-            flow = None if self.last is None else self.last.trade.reshape(-1, n_r, n_r)
-            return self.solver(problem, warm_price=warm_price, warm_flow=flow)
-        n_p = len(self.s.products)
-        first = self.solver(ClearingProblem(*(getattr(problem, f.name)[:n_p] for f in fields(problem))))
-        return self.solver(problem, warm_price=np.tile(first.price, (self.m, 1)),
-                           warm_flow=np.tile(first.flow, (self.m, 1, 1)))
+        if warm_price is None:
+            return self.solver(problem)
+        flow = None if self.last is None else self.last.trade.reshape(-1, n_r, n_r)
+        return self.solver(problem, warm_price=warm_price, warm_flow=flow)
 
     # -- the month ------------------------------------------------------------------------------------------
     def step(self, t: int, warm_price: np.ndarray | None = None) -> StepResult:
