@@ -69,6 +69,8 @@ CASES: dict[str, list[dict]] = {
     "outage": [{"instrument": "outage", "start": "2024-03", "plants": {"facilities": ["MMR_KACHIN_IONIC"]},
                 "share": 0.9}],
     "demand": [{"instrument": "demand_shift", "start": "2024-03", "sectors": ["ev_traction"], "factor": 1.5}],
+    "speculation": [{"instrument": "speculation", "start": "2024-03", "end": "2024-08", "regions": ["JPN"],
+                     "goods": {"products": ["oxide:Dy"]}, "risk": 3.0}],
     "pooled_quota": [{"instrument": "export_quota", "start": "2024-07", "level": 20000, "allocation": "pooled",
                       "tension": 0.0, "goods": QUOTA_GOODS}],
     "slack_pooled_quota": [{"instrument": "export_quota", "start": "2024-07", "level": 2e6, "allocation": "pooled",
@@ -278,6 +280,23 @@ def test_outage_and_demand_shift():
     assert capacity(lost) == pytest.approx(0.1 * capacity(base))
     assert output(run("outage"), "MMR_KACHIN_IONIC", LATE) <= capacity(lost) / 12 * (1 + 1e-9)
     assert price(run("demand"), "oxide:NdPr", "CHN", LATE) > price(run("none"), "oxide:NdPr", "CHN", LATE)
+
+
+def test_speculation_hoards_while_in_force_and_sells_back_after():
+    base, hoard = run("none"), run("speculation")
+
+    def stock(results, when, product="oxide:Dy"):
+        return float(results.dataset["inventory"].sel(region="JPN", product=product, time=when).mean())
+
+    during, after = "2024-08", slice("2025-06", "2025-12")
+    assert stock(hoard, during) > 1.5 * stock(base, during)  # holders keep more than their usual cover
+    assert price(hoard, "oxide:Dy", "JPN", "2024-03") > 1.01 * price(base, "oxide:Dy", "JPN", "2024-03")
+    # Once the risk is gone they sell the extra stock: stocks return to the base run's, and the price
+    # falls below its level while they were buying.
+    assert stock(hoard, after) < 1.1 * stock(base, after)
+    assert price(hoard, "oxide:Dy", "JPN", "2024-09") < price(hoard, "oxide:Dy", "JPN", "2024-08")
+    # Goods outside the event are not hoarded.
+    assert stock(hoard, during, "oxide:La") == pytest.approx(stock(base, during, "oxide:La"), rel=0.05)
 
 
 def test_capital_grant_lowers_the_hurdle_for_expansion():

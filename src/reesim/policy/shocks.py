@@ -9,7 +9,7 @@ from pydantic import Field
 
 from reesim.policy.context import PolicyContext
 from reesim.policy.event import Event, EventRun
-from reesim.policy.scope import Plants
+from reesim.policy.scope import Goods, Plants
 
 
 class Outage(Event):
@@ -54,3 +54,25 @@ class DemandShift(Event):
 
     def act(self, run: EventRun) -> None:
         run.wedges.combine("demand_factor", self.factor, where=self._where(run.ctx)[None])
+
+
+class Speculation(Event):
+    """Holders in `regions` buy the covered goods for stock as if they saw a perceived supply risk of
+    `risk`: their desired stock is (1 + precaution x risk) times their normal cover while the event is in
+    force, and they sell it back when it ends. It stands for buying that no policy of the scenario signals:
+    speculative funds hoarding ahead of an expected shortage (China's domestic market from February to
+    July 2011, China Daily, 30 March 2011) or panic buying by users. Where a policy in force signals a
+    higher risk to the same holders, the higher one counts."""
+
+    instrument: Literal["speculation"] = "speculation"
+    regions: list[str]
+    goods: Goods
+    risk: float = Field(ge=0.0, le=5.0, description="perceived supply risk, in the unit of a policy's tension")
+
+    def check(self, ctx: PolicyContext) -> None:
+        ctx.regions(self.regions)
+        self.goods.mask(ctx)
+
+    def act(self, run: EventRun) -> None:
+        where = run.ctx.regions(self.regions)[:, None] & self.goods.mask(run.ctx)[None, :]
+        run.wedges.combine("tension", self.risk, where=where[None])
