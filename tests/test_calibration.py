@@ -18,7 +18,6 @@ from reesim.calibration.design import Prior, box_around, latin_hypercube, to_uni
 from reesim.calibration.fit import Target, calibrate
 from reesim.calibration.objective import export_residuals, log_residuals, simulated_points
 from reesim.calibration.result import read_parameters, write_calibration
-from reesim.engine.parameters import PARAMETERS
 from reesim.errors import InputError
 from reesim.scenario import load_scenario
 

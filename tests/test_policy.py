@@ -7,7 +7,7 @@ instrument does nothing or the opposite of what its page says.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -24,7 +24,7 @@ def scenario(*events: dict, end: str = END, members: int = 1) -> Scenario:
     return load_scenario({"name": "test", "members": members, "end": end, "timeline": list(events)})
 
 
-@lru_cache(maxsize=None)
+@cache
 def run(key: str, end: str = END):
     """Results of a named test case (cached: several tests look at the same run)."""
     return run_scenario(scenario(*CASES[key], end=end))
@@ -127,7 +127,7 @@ def test_route_cap_follows_the_approval_rate_of_the_reference_flow():
 def test_a_suspended_measure_stops_acting_on_its_date():
     sc = scenario(*CASES["dy_licence_suspended"])
     schedule = PolicySchedule(sc.timeline, policy_context(sc), len(sc.months()))
-    labels = lambda t: [label for label, _ in schedule.in_force(t)]  # noqa: E731
+    labels = lambda t: [label for label, _ in schedule.in_force(t)]
     assert labels(7) == ["dy"] and labels(8) == ["dy"] and labels(9) == []  # months 2024-08, -09, -10
     suspended, base = run("dy_licence_suspended"), run("none")
     flows = suspended.dataset["trade"].sel(origin="CHN", destination="JPN", product="oxide:Dy")
@@ -173,7 +173,7 @@ def test_quota_caps_chinas_mine_output():
     mines = [f for f, st, proc, reg in zip(base.dataset.facility.values, base.dataset.facility_stage.values,
                                            base.dataset.facility_process.values, base.dataset.facility_region.values)
              if st == "mining" and proc == "mine" and reg == "CHN"]
-    yearly = lambda r: float(r.dataset["output"].sel(facility=mines, time=LATE).sum("facility").mean()) * 12  # noqa: E731
+    yearly = lambda r: float(r.dataset["output"].sel(facility=mines, time=LATE).sum("facility").mean()) * 12
     assert yearly(cut) <= 200000 * 1.001
     assert yearly(base) > 220000
 
@@ -224,7 +224,7 @@ def test_export_tax_lowers_chinas_price_and_books_its_revenue():
 
 def test_tariff_diverts_the_importers_purchases_and_books_revenue():
     base, tariffed = run("none"), run("tariff")
-    direct = lambda r: float(r.dataset["trade"].sel(origin="CHN", destination="USA", product="magnet:NdFeB",  # noqa: E731
+    direct = lambda r: float(r.dataset["trade"].sel(origin="CHN", destination="USA", product="magnet:NdFeB",
                                                     time=LATE).sum())
     assert direct(tariffed) < 0.8 * direct(base)  # the US buys more from Japan, Korea and Vietnam instead
     assert price(tariffed, "magnet:NdFeB", "USA", LATE) >= price(base, "magnet:NdFeB", "USA", LATE)
@@ -259,7 +259,7 @@ def test_offshore_refinery_counts_for_the_partner_but_china_controls_and_throttl
 
 def test_offtake_reserves_output_for_the_buyers():
     base, reserved = run("none"), run("offtake")
-    def to_others(r):  # noqa: E306
+    def to_others(r):
         flows = r.dataset["trade"].sel(origin="MYS", product="oxide:NdPr", time=LATE)
         return float(flows.drop_sel(destination=["MYS", "JPN"]).sum())
     made = float(reserved.dataset["production"].sel(region="MYS", product="oxide:NdPr", time=LATE).sum())
@@ -276,7 +276,7 @@ def test_consolidation_withholds_chinese_output_below_the_target_price():
 
 def test_outage_and_demand_shift():
     lost, base = run("outage").dataset, run("none").dataset
-    capacity = lambda ds: float(ds["capacity"].sel(facility="MMR_KACHIN_IONIC", time=LATE).mean())  # noqa: E731
+    capacity = lambda ds: float(ds["capacity"].sel(facility="MMR_KACHIN_IONIC", time=LATE).mean())
     assert capacity(lost) == pytest.approx(0.1 * capacity(base))
     assert output(run("outage"), "MMR_KACHIN_IONIC", LATE) <= capacity(lost) / 12 * (1 + 1e-9)
     assert price(run("demand"), "oxide:NdPr", "CHN", LATE) > price(run("none"), "oxide:NdPr", "CHN", LATE)
@@ -302,7 +302,7 @@ def test_speculation_hoards_while_in_force_and_sells_back_after():
 def test_capital_grant_lowers_the_hurdle_for_expansion():
     base, granted = run("none", "2027-12"), run("grant", "2027-12")
     non_china = [f for f, reg in zip(base.dataset.facility.values, base.dataset.facility_region.values) if reg != "CHN"]
-    cap = lambda r: float(r.dataset["capacity"].sel(facility=non_china, time="2027-12").sum())  # noqa: E731
+    cap = lambda r: float(r.dataset["capacity"].sel(facility=non_china, time="2027-12").sum())
     assert cap(granted) >= cap(base)
     assert float(granted.dataset["fiscal_cost"].sel(instrument="grant").sum()) >= 0
 

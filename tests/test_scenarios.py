@@ -4,7 +4,7 @@ built-in scenario run end to end with the claims of its page checked against the
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from reesim.scenario_files import check_file
 REQUIRED = {"baseline", "2025-controls", "three-pillars-2026", "blunt-ban", "g7-price-floor-club"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def run(name: str, end: str):
     return run_scenario(load_scenario(name, members=1, end=end))
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import usgs_dir
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import usgs_dir
 from reesim.errors import UsgsLayoutError
 from reesim.usgs import (
     mcs_prices,

@@ -79,8 +79,8 @@ class Calibration:
         used = self.fit["used"].to_numpy()
         res = self.fit["residual"].to_numpy()
         acc = self.candidates[self.candidates["accepted"]]
-        out = {"rmse_fitted": float(np.sqrt(np.mean(res[used] ** 2))), "candidates": int(len(self.candidates)),
-               "accepted": int(len(acc)), "epsilon": self.epsilon,
+        out = {"rmse_fitted": float(np.sqrt(np.mean(res[used] ** 2))), "candidates": len(self.candidates),
+               "accepted": len(acc), "epsilon": self.epsilon,
                "rmse_fitted_posterior_median": float(np.sqrt(acc["loss"]).median())}
         if (~used).any():
             out["rmse_held_back"] = float(np.sqrt(np.mean(res[~used] ** 2)))

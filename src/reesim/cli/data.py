@@ -17,7 +17,7 @@ WorldOption = Annotated[str, typer.Option(
     "--world", "-w", help="Built-in world (world2024, world2009 or its year) or a folder of world CSVs.")]
 
 
-def _load(world: str, check: bool = True):  # noqa: ANN202 - returns reesim.world.World
+def _load(world: str, check: bool = True):
     from reesim.world import load_world
 
     try:

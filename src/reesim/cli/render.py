@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.table import Table
 
 
-
 def console() -> Console:
     """A console for this call, so the terminal width (or $COLUMNS) is read when printing, not at import."""
     return Console()

@@ -16,7 +16,7 @@ SUMMARY_PRODUCTS = ("oxide:NdPr", "oxide:Dy", "oxide:Tb", "oxide:La", "oxide:Ce"
 SUMMARY_REGIONS = ("CHN", "USA", "EU", "JPN")
 
 
-def summary_table(results) -> pd.DataFrame:  # noqa: ANN001 - reesim.results.Results
+def summary_table(results) -> pd.DataFrame:
     """Yearly mean prices (member median) of key products in key regions, and China's stage shares."""
     ds = results.dataset
     price = ds["price"].sel(product=[p for p in SUMMARY_PRODUCTS if p in ds["product"]], region=list(SUMMARY_REGIONS))

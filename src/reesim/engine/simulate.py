@@ -131,7 +131,7 @@ def given_parameters(drawn: dict[str, np.ndarray], given: Mapping[str, np.ndarra
 
 
 def _record(kept: dict[str, list[np.ndarray]], step: StepResult, line_facility: np.ndarray, n_fac: int,
-            structure) -> None:  # noqa: ANN001 - Structure, imported lazily by callers
+            structure) -> None:
     """Append this month's values of the kept variables (facility values summed over lines)."""
 
     def per_facility(values: np.ndarray) -> np.ndarray:

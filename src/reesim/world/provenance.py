@@ -36,7 +36,7 @@ def check_references(folder: Path, schema: Schema, tables: Mapping[str, pd.DataF
                 if value not in keys:
                     problems.append(Problem(
                         str(folder / spec.file), f"{_line(i)}, column {col}",
-                        f"{value!r} is not a known {attr.ref[:-1] if attr.ref.endswith('s') else attr.ref}",
+                        f"{value!r} is not a known {attr.ref.removesuffix('s')}",
                         f"use one of the ids in {target.file} or add {value!r} there",
                     ))
     return problems
