@@ -198,6 +198,29 @@ def test_pooled_export_quota_holds_the_year_and_prices_one_licence_per_tonne():
     assert lift["oxide:La"] > 5 * lift["oxide:Dy"] > 5, lift
 
 
+def test_pooled_licences_clear_within_each_month_at_one_price_per_tonne():
+    ds = run("pooled_quota").dataset
+    covered = [p for p, e, s in zip(ds["product"].values, ds["element"].values, ds["stage"].values)
+               if e in QUOTA_GOODS["elements"] and s in ("separation", "metal")]
+    abroad = [r for r in ds["region"].values if r != "CHN"]
+    monthly = ds["trade"].sel(origin="CHN", destination=abroad, product=covered).sum(("destination", "product"))
+    # A month may use the year's remaining quota spread evenly over the months left. In 2024 it is slack
+    # (what is unused carries on); in 2025 it binds every month, at a twelfth each (no squeeze at the end of
+    # the year).
+    assert float(monthly.sel(time=slice("2024-07", "2024-12")).sum()) <= 20000
+    np.testing.assert_allclose(monthly.sel(time="2025").values, 20000 / 12, rtol=1e-5)
+    # Every covered good on every route it is shipped pays the same licence price on top of freight
+    # (0.5 USD/kg for oxides and metals by default).
+    flows = ds["trade"].sel(origin="CHN", destination=abroad, product=covered, time="2025").isel(member=0)
+    prices = ds["price"].sel(time="2025").isel(member=0)
+    for month in range(12):
+        shipped = flows.isel(time=month)
+        wedges = [float(prices.isel(time=month).sel(region=d, product=p) - prices.isel(time=month)
+                        .sel(region="CHN", product=p)) - 0.5
+                  for d in abroad for p in covered if float(shipped.sel(destination=d, product=p)) > 1.0]
+        assert len(wedges) >= 5 and max(wedges) - min(wedges) < 1e-6 and min(wedges) > 1.0, wedges
+
+
 def test_a_slack_pooled_quota_has_no_licence_price():
     # The spread between Japan and China is freight alone, as without a quota. (Prices themselves are
     # not compared: a non-binding finite cap can move a price the clearing leaves undetermined, a node on

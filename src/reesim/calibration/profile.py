@@ -1,13 +1,12 @@
-"""Profiles of the loss over scenario fields at the calibrated point: the quota's tension, its licence
-price's speed and the risk of a speculative episode.
+"""Profiles of the loss over scenario fields at the calibrated point: the quota's tension and the risk of
+a speculative episode.
 
-`tension` (the perceived supply risk a quota or ban signals to holders abroad), `rent_speed` (how fast
-a pooled quota's licence price follows exports against the remaining quota) and `risk` (the perceived risk
-on which a `speculation` event's holders hoard) are fields of the scenario's events, the same in every member, so they cannot be dimensions of a design that puts one candidate in each
-member. They are profiled instead: the scenario is run with the least-squares parameters and each value
-in turn on every event that has the field, and the loss of each run is reported. The scenario keeps the
-best value (a profile, not a joint fit: the other parameters are not refitted at each value).
-"""
+`tension` (the perceived supply risk a quota or ban signals to holders abroad) and `risk` (the perceived
+risk on which a `speculation` event's holders hoard) are fields of the scenario's events, the same in
+every member, so they cannot be dimensions of a design that puts one candidate in each member. They are
+profiled instead: the scenario is run with the least-squares parameters and each value in turn on every
+event that has the field, and the loss of each run is reported. The scenario keeps the best value (a
+profile, not a joint fit: the other parameters are not refitted at each value)."""
 
 from __future__ import annotations
 
@@ -23,7 +22,6 @@ from reesim.scenario import Scenario
 
 PROFILED: dict[str, tuple[float, ...]] = {
     "tension": (0.0, 0.3, 1.0, 3.0),
-    "rent_speed": (0.5, 1.0, 1.5, 2.0, 3.0),
     "risk": (0.0, 1.0, 2.5, 4.0, 5.0),
 }
 

@@ -10,7 +10,7 @@ closures and expansions update. Arrays carry the member axis first; nothing loop
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -64,6 +64,12 @@ def _put(values: np.ndarray, k: int, *buffers: np.ndarray) -> None:
     the slot (a contiguous copy first would add a pass over the values)."""
     for buffer in buffers:
         buffer[:, :, k] = values.transpose(0, 2, 1)
+
+
+def _take_rows(kept: ClearingSolution, trial: ClearingSolution, rows: np.ndarray) -> ClearingSolution:
+    """`kept` with the rows where `rows` is true replaced by `trial`'s."""
+    return ClearingSolution(**{f.name: np.where(rows.reshape((-1,) + (1,) * (getattr(kept, f.name).ndim - 1)),
+                                                getattr(trial, f.name), getattr(kept, f.name)) for f in fields(kept)})
 
 
 def _route_rows(value: np.ndarray | float, m: int, n_r: int, n_p: int) -> np.ndarray:
@@ -184,6 +190,7 @@ class Engine:
         # Greenfield candidates exist only once an owner decides to build them (month their output starts).
         self.build_start = np.where(s.line_candidate[None, :], np.inf, 0.0) * np.ones((m, 1))
         self.yield_factor = np.ones((m, n_l))
+        self.licence = np.zeros(m)  # USD/kg: the price of a pooled export licence this month (0: none)
         self.last: StepResult | None = None  # what the wedge schedule observes at the next step
 
     # -- capacity -------------------------------------------------------------------------------------------
@@ -348,6 +355,77 @@ class Engine:
         flow = None if self.last is None else self.last.trade.reshape(-1, n_r, n_r)
         return self.solver(problem, warm_price=warm_price, warm_flow=flow)
 
+    def _clear_pool(self, problem: ClearingProblem, sol: ClearingSolution, w: MonthWedges) -> ClearingSolution:
+        """Price a pool of tradable export licences within the month: one price per tonne L on every pool
+        route, the lowest at which the pool's exports do not exceed the month's allowance. `sol` is the
+        clearing without a licence price; members whose exports fit the allowance keep it (L = 0). For the
+        others exports fall as L rises (each route's cost rises by L), so L is bracketed from last month's
+        price and found by regula falsi (Illinois), every member at once, each trial a clearing of the pool
+        goods' rows of those members only; the answer is the feasible end of the bracket."""
+        m, n_p, n_r = self.m, len(self.s.products), problem.shape[1]
+        mask = _bcast(w.pool_route, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2).reshape(m * n_p, n_r, n_r)
+        allowance = _bcast(w.pool_allowance, (m,)).astype(float)
+        goods = np.flatnonzero(mask.reshape(m, n_p, -1).any(axis=(0, 2)))
+        if not len(goods):  # a pool without routes: nothing to price
+            self.licence = np.zeros(m)
+            return sol
+
+        def exports(flow: np.ndarray, rows: np.ndarray, count: int) -> np.ndarray:
+            return (flow * mask[rows]).sum(axis=(1, 2)).reshape(count, -1).sum(axis=1)
+
+        every = (np.arange(m)[:, None] * n_p + goods[None, :]).ravel()
+        excess = exports(sol.flow[every], every, m) - allowance
+        bind = np.flatnonzero(np.isfinite(allowance) & (excess > 1e-9 * np.maximum(allowance, 1.0)))
+        previous, self.licence = self.licence, np.zeros(m)
+        if not len(bind):
+            return sol
+        rows = (bind[:, None] * n_p + goods[None, :]).ravel()
+        base = ClearingProblem(*(getattr(problem, f.name)[rows] for f in fields(problem)))
+        route = mask[rows]
+        per_row = np.repeat(np.arange(len(bind)), len(goods))
+        target = allowance[bind]
+
+        def clear(price: np.ndarray, start: ClearingSolution) -> tuple[ClearingSolution, np.ndarray]:
+            trial = ClearingProblem(base.a, base.slope, base.lo, base.hi, base.transport + price[per_row, None, None]
+                                    * route, base.markup, base.cap, base.floor, base.ceiling)
+            out = self.solver(trial, warm_price=start.price, warm_flow=start.flow)
+            return out, exports(out.flow, rows, len(bind)) - target
+
+        start = ClearingSolution(*(getattr(sol, f.name)[rows] for f in fields(sol)))
+        lo, f_lo = np.zeros(len(bind)), excess[bind]
+        hi = np.maximum(previous[bind], 1.0)  # last month's price, a good first guess
+        best, f_hi = clear(hi, start)
+        for _ in range(60):  # widen until every member's exports fit (prices beyond any good's value stop trade)
+            over = f_hi > 0
+            if not over.any():
+                break
+            lo, f_lo = np.where(over, hi, lo), np.where(over, f_hi, f_lo)
+            hi = np.where(over, hi * 4.0, hi)
+            trial, f_trial = clear(hi, best)
+            best = _take_rows(best, trial, np.repeat(over, len(goods)))
+            f_hi = np.where(over, f_trial, f_hi)
+        side = np.zeros(len(bind), dtype=int)  # Illinois: halve the stale end's value after two same-side steps
+        tol = 1e-10 * np.maximum(target, 1.0)
+        for _ in range(50):
+            open_ = (f_hi < -tol) & (hi - lo > 1e-12 * (1.0 + hi))
+            if not open_.any():
+                break
+            guess = np.clip(hi - f_hi * (hi - lo) / np.where(f_hi != f_lo, f_hi - f_lo, -1.0), lo, hi)
+            guess = np.where((guess <= lo) | (guess >= hi), 0.5 * (lo + hi), guess)
+            trial, f = clear(np.where(open_, guess, hi), best)
+            feasible = open_ & (f <= 0)
+            raised = open_ & (f > 0)
+            best = _take_rows(best, trial, np.repeat(feasible, len(goods)))
+            f_lo = np.where(raised, f, np.where(feasible & (side == 1), 0.5 * f_lo, f_lo))
+            f_hi = np.where(feasible, f, np.where(raised & (side == -1), 0.5 * f_hi, f_hi))
+            lo, hi = np.where(raised, guess, lo), np.where(feasible, guess, hi)
+            side = np.where(feasible, 1, np.where(raised, -1, side))
+        self.licence[bind] = hi
+        merged = {f.name: getattr(sol, f.name).copy() for f in fields(sol)}
+        for name, values in merged.items():
+            values[rows] = getattr(best, name)
+        return ClearingSolution(**merged)
+
     # -- the month ------------------------------------------------------------------------------------------
     def step(self, t: int, warm_price: np.ndarray | None = None) -> StepResult:
         s, lay = self.s, self.layout
@@ -361,6 +439,10 @@ class Engine:
         d_ref = self.demand_reference(t, w)
         problem, extra = self.build_problem(t, w, avail, cap, limit, d_ref)
         sol = self._clear(problem, warm_price)
+        if np.isfinite(_bcast(w.pool_allowance, (m,))).any():
+            sol = self._clear_pool(problem, sol, w)
+        else:
+            self.licence = np.zeros(m)
         price = _planes(sol.price.reshape(m, n_p, n_r))  # (M, R, P)
         # Holders keep what they did not sell, plus what a floor buyer took (surplus stays in stock).
         disposal = _planes(sol.floor_take.reshape(m, n_p, n_r))

@@ -40,6 +40,11 @@ class MonthWedges:
     demand_factor: (R, S, P) multiplier on final demand by region, sector and product (demand shocks).
     tension: (R, P) perceived supply risk that a policy signals to holders (0: none; adds to the risk that
         price surprises build), so precautionary stocks rise when controls are announced.
+    pool_route: (R, R, P) 1 on the routes and goods of a pool of tradable export licences (a pooled
+        quota), 0 elsewhere.
+    pool_allowance: () t/month the pool's routes may carry in total this month (inf: no pool). The
+        engine prices the licences within the month: one price per tonne on every pool route, the lowest
+        at which the pool's exports do not exceed the allowance (`Engine._clear_pool`).
     """
 
     route_cap: np.ndarray | float = np.inf
@@ -58,6 +63,8 @@ class MonthWedges:
     hurdle_factor: np.ndarray | float = 1.0
     demand_factor: np.ndarray | float = 1.0
     tension: np.ndarray | float = 0.0
+    pool_route: np.ndarray | float = 0.0
+    pool_allowance: np.ndarray | float = np.inf
 
 
 NO_WEDGES = MonthWedges()

@@ -31,6 +31,8 @@ _FIELDS: dict[str, tuple[str, float, str]] = {
     "hurdle_factor": ("line", 1.0, "mul"),
     "demand_factor": ("demand", 1.0, "mul"),
     "tension": ("node", 0.0, "max"),
+    "pool_route": ("route", 0.0, "max"),  # two pooled quotas in force pool their routes ...
+    "pool_allowance": ("pool", np.inf, "min"),  # ... under the tighter allowance
 }
 
 
@@ -44,6 +46,7 @@ class WedgeBuilder:
             "line": (members, lines),
             "quota": (members, 2),
             "demand": (members, regions, sectors, products),
+            "pool": (members,),
         }
         self._arrays: dict[str, np.ndarray] = {}
 

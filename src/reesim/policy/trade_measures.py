@@ -211,12 +211,11 @@ class ExportQuota(Event):
     shared among the covered routes in proportion to their reference flows (the year before the quota), as
     if each exporter held a fixed share for each product and market; unused quota lapses. `pooled`: the
     quota is one tonnage for all covered goods and markets, as China's quotas were (t of REO, allocated to
-    firms who chose what to ship), so a licence carries one price per tonne whatever it ships. That price
-    is a per-unit wedge on every covered route, moved each month by `rent_speed` x (last month's exports
-    over their allowance - 1) x (the price plus the average price of the goods shipped): it rises while
-    exporters ship faster than the year's remaining quota allows and falls to zero when they do not. A
-    uniform price per tonne lifts cheap goods (La, Ce) far more in proportion than dear ones. The year's
-    remaining quota caps the routes as a backstop (`_pooled`).
+    firms who chose what to ship), and its licences trade: each month the year's remaining quota spread
+    over the months left may be exported, and the engine prices a licence within the month at the lowest
+    price per tonne, the same on every covered route, at which exports fit that allowance (zero when they
+    fit anyway; `Engine._clear_pool`). Quota unused in a month stays for the rest of the year. A uniform
+    price per tonne lifts cheap goods (La, Ce) far more in proportion than dear ones.
     """
 
     instrument: Literal["export_quota"] = "export_quota"
@@ -226,7 +225,6 @@ class ExportQuota(Event):
     level: float = Field(ge=0.0, description="t/yr")
     tension: float = Field(0.3, ge=0.0, le=5.0)
     allocation: Literal["by_route", "pooled"] = "by_route"
-    rent_speed: float = Field(0.5, gt=0.0, le=5.0, description="monthly adjustment of a pooled quota's price")
 
     def check(self, ctx: PolicyContext) -> None:
         gather(lambda: ctx.region(self.exporter), lambda: ctx.regions(self.destinations), lambda: self.goods.mask(ctx))
@@ -236,46 +234,26 @@ class ExportQuota(Event):
         exporter, goods, destinations = _export_scope(self, ctx)
         covered = np.zeros((len(s.regions), len(s.regions), len(s.products)), dtype=bool)
         covered[exporter] = destinations[:, None] & goods[None, :]
-        shares = _quota_shares(run, exporter, goods, destinations)
-        cap = np.full((ctx.members,) + covered.shape, np.inf)
         if self.allocation == "by_route":
-            cap[:, exporter] = shares * self.level / 12.0
+            cap = np.full((ctx.members,) + covered.shape, np.inf)
+            cap[:, exporter] = _quota_shares(run, exporter, goods, destinations) * self.level / 12.0
+            run.wedges.combine("route_cap", cap, where=covered[None])
         else:
-            cap[:, exporter] = self._pooled(run, exporter, covered, shares)
-        run.wedges.combine("route_cap", cap, where=covered[None])
+            run.wedges.combine("pool_route", 1.0, where=covered[None])
+            run.wedges.combine("pool_allowance", self._allowance(run, covered))
         signal = np.zeros((len(s.regions), len(s.products)))
         signal[destinations] = self.tension
         run.wedges.combine("tension", signal * goods[None, :])
 
-    def _pooled(self, run: EventRun, exporter: int, covered: np.ndarray, shares: np.ndarray) -> np.ndarray:
-        """Set the pooled quota's licence price as a route wedge; return the (M, D, P) backstop caps.
-
-        The backstop is the year's remaining quota shared half by last month's covered flows (the mix the
-        licence price chose) and half by the reference flows (so a good not shipped last month may be again):
-        it binds only in a month that would exhaust the quota.
-        """
+    def _allowance(self, run: EventRun, covered: np.ndarray) -> np.ndarray:
+        """(M,) t this month's pooled licences allow: the year's quota less what was exported since January,
+        spread evenly over the months left in the year."""
         memo, month = run.memo, run.ctx.base_month + run.t
-        if run.last is not None and "rent" in memo:
-            shipped = run.last.trade.transpose(0, 2, 3, 1) * covered[None]  # (M, O, D, P)
-            exported = shipped.sum(axis=(1, 2, 3))
-            mix = shipped[:, exporter]
-            mix = np.where(exported[:, None, None] > 0, mix / np.maximum(exported, 1e-12)[:, None, None], shares)
-            shares = 0.5 * (shares + mix)
-            if (month - 1).year == memo["year"]:
-                memo["used"] = memo["used"] + exported
-            by_product = shipped.sum(axis=(1, 2))  # (M, P)
-            price = run.last.price[:, exporter, :]
-            average = np.divide((by_product * price).sum(axis=1), exported, out=np.zeros_like(exported),
-                                where=exported > 0)
-            gap = np.clip(exported / np.maximum(memo["allowance"], 1e-9) - 1.0, -1.0, 2.0)
-            memo["rent"] = np.maximum(memo["rent"] + self.rent_speed * gap * (memo["rent"] + average), 0.0)
-        memo.setdefault("rent", np.zeros(run.ctx.members))
+        if run.last is not None and "year" in memo and (month - 1).year == memo["year"]:
+            memo["used"] = memo["used"] + (run.last.trade.transpose(0, 2, 3, 1) * covered[None]).sum(axis=(1, 2, 3))
         if memo.get("year") != month.year:
             memo["year"], memo["used"] = month.year, np.zeros(run.ctx.members)
-        remaining = np.maximum(self.level - memo["used"], 0.0)
-        memo["allowance"] = remaining / (13 - month.month)
-        run.wedges.combine("unit_wedge", memo["rent"][:, None, None, None] * covered[None])
-        return shares * remaining[:, None, None]
+        return np.maximum(self.level - memo["used"], 0.0) / (13 - month.month)
 
 
 def _quota_shares(run: EventRun, exporter: int, goods: np.ndarray, destinations: np.ndarray) -> np.ndarray:
