@@ -363,11 +363,11 @@ class Engine:
         price and found by regula falsi (Illinois), every member at once, each trial a clearing of the pool
         goods' rows of those members only; the answer is the feasible end of the bracket."""
         m, n_p, n_r = self.m, len(self.s.products), problem.shape[1]
+        previous, self.licence = self.licence, np.zeros(m)
         mask = _bcast(w.pool_route, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2).reshape(m * n_p, n_r, n_r)
         allowance = _bcast(w.pool_allowance, (m,)).astype(float)
         goods = np.flatnonzero(mask.reshape(m, n_p, -1).any(axis=(0, 2)))
         if not len(goods):  # a pool without routes: nothing to price
-            self.licence = np.zeros(m)
             return sol
 
         def exports(flow: np.ndarray, rows: np.ndarray, count: int) -> np.ndarray:
@@ -376,7 +376,6 @@ class Engine:
         every = (np.arange(m)[:, None] * n_p + goods[None, :]).ravel()
         excess = exports(sol.flow[every], every, m) - allowance
         bind = np.flatnonzero(np.isfinite(allowance) & (excess > 1e-9 * np.maximum(allowance, 1.0)))
-        previous, self.licence = self.licence, np.zeros(m)
         if not len(bind):
             return sol
         rows = (bind[:, None] * n_p + goods[None, :]).ravel()
