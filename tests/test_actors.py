@@ -54,10 +54,10 @@ def month_of(ctx, exports: float = 10.0) -> StepResult:
     line = np.broadcast_to(s.line_base_output, (m, n_l)).copy()
     return StepResult(price=np.broadcast_to(s.price_base, (m, n_r, n_p)).copy(), production=zeros.copy(),
                       consumption=np.full((m, n_r, n_p), 5.0), purchases=zeros.copy(), inventory=zeros.copy(),
-                      arrivals=zeros.copy(), trade=trade, rent=np.zeros_like(trade),
+                      arrivals=zeros.copy(), trade=trade, smuggled=np.zeros_like(trade), rent=np.zeros_like(trade),
                       shortfall=np.zeros((m, n_r, n_s, n_p)), disposal=zeros.copy(), stockpile=zeros.copy(),
                       throughput=line, capacity=np.broadcast_to(s.line_capacity, (m, n_l)).copy(),
-                      margin=np.zeros((m, n_l)), expansion=np.zeros((m, n_l)))
+                      margin=np.zeros((m, n_l)), expansion=np.zeros((m, n_l)), licence=np.zeros(m))
 
 
 def with_unmet_magnets(ctx, step: StepResult, tonnes: np.ndarray) -> StepResult:

@@ -38,20 +38,34 @@ def year_2024():
     return reesim.simulate("baseline", members=2, seed=1, end="2024-12")
 
 
-def test_mass_balance_every_region_product_month(structure):
-    """Stock change = arrivals + imports - exports - consumption - purchases - stockpile build (to rounding)."""
-    engine = make_engine(structure, horizon=8)
+def smuggling_wedges(structure) -> ConstantWedges:
+    """A 50 % export tax on China's exports and a smuggling channel around it to every region."""
+    n_r, n_p = len(structure.regions), len(structure.products)
+    china = list(structure.regions).index("CHN")
+    route = np.zeros((n_r, n_r, n_p))
+    route[china] = 1.0
+    route[china, china] = 0.0
+    return ConstantWedges(MonthWedges(markup=0.5 * route, informal_cap=50.0 * route, informal_cost=0.1 * route))
+
+
+@pytest.mark.parametrize("smuggling", [False, True])
+def test_mass_balance_every_region_product_month(structure, smuggling):
+    """Stock change = arrivals + imports - exports - consumption - purchases - stockpile build (to rounding),
+    imports and exports counting smuggled goods too."""
+    engine = make_engine(structure, horizon=8, wedges=smuggling_wedges(structure) if smuggling else None)
     for t in range(8):
         stock_before, pile_before = engine.stock.copy(), engine.stockpile.copy()
         step = engine.step(t)
-        imports = step.trade.sum(axis=2).transpose(0, 2, 1)  # (M, R, P) into each destination
-        exports = step.trade.sum(axis=3).transpose(0, 2, 1)
+        moved = step.trade + step.smuggled
+        imports = moved.sum(axis=2).transpose(0, 2, 1)  # (M, R, P) into each destination
+        exports = moved.sum(axis=3).transpose(0, 2, 1)
         change = (step.inventory - stock_before) + (step.stockpile - pile_before)
         expected = step.arrivals + imports - exports - step.consumption - step.purchases
         scale = np.maximum(1.0, np.abs(step.arrivals) + np.abs(step.consumption) + np.abs(step.purchases))
         assert np.all(np.abs(change - expected) <= 1e-6 * scale + 2 * EPS_DEMAND), t
         assert (step.trade >= 0).all() and (step.price >= 0).all()
         assert (step.inventory >= -1e-9).all() and (engine.input_stock >= -1e-9).all()
+    assert (step.smuggled.sum() > 100.0) == smuggling  # the tax makes the channel pay
 
 
 def test_joint_production_follows_the_basket(structure):

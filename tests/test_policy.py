@@ -75,6 +75,10 @@ CASES: dict[str, list[dict]] = {
                       "tension": 0.0, "goods": QUOTA_GOODS}],
     "slack_pooled_quota": [{"instrument": "export_quota", "start": "2024-07", "level": 2e6, "allocation": "pooled",
                             "tension": 0.0, "goods": QUOTA_GOODS}],
+    "smuggled_quota": [{"instrument": "export_quota", "start": "2024-07", "level": 20000, "allocation": "pooled",
+                        "tension": 0.0, "goods": QUOTA_GOODS},
+                       {"instrument": "smuggling", "start": "2024-07", "goods": QUOTA_GOODS, "capacity": 10000}],
+    "smuggling_alone": [{"instrument": "smuggling", "start": "2024-07", "goods": QUOTA_GOODS, "capacity": 10000}],
     "grant": [{"instrument": "capital_grant", "id": "grant", "start": "2024-01", "share": 0.9, "payer": "USA",
                "plants": {"regions": ["non-china"]}}],
 }
@@ -219,6 +223,8 @@ def test_pooled_licences_clear_within_each_month_at_one_price_per_tonne():
                         .sel(region="CHN", product=p)) - 0.5
                   for d in abroad for p in covered if float(shipped.sel(destination=d, product=p)) > 1.0]
         assert len(wedges) >= 5 and max(wedges) - min(wedges) < 1e-6 and min(wedges) > 1.0, wedges
+        # That wedge is the licence price the run reports.
+        assert float(ds["licence"].sel(time="2025").isel(member=0, time=month)) == pytest.approx(wedges[0], abs=1e-6)
 
 
 def test_a_slack_pooled_quota_has_no_licence_price():
@@ -231,6 +237,41 @@ def test_a_slack_pooled_quota_has_no_licence_price():
 
     for product in ("oxide:La", "oxide:Ce", "oxide:NdPr", "oxide:Dy", "metal:Dy"):
         np.testing.assert_allclose(spread(slack, product), spread(base, product), atol=1e-9)
+    assert float(run("slack_pooled_quota").dataset["licence"].max()) == 0.0
+
+
+def test_smuggling_carries_its_capacity_past_a_binding_quota_outside_the_customs_record():
+    ds, capped = run("smuggled_quota").dataset, run("pooled_quota").dataset
+    covered = [p for p, e, s in zip(ds["product"].values, ds["element"].values, ds["stage"].values)
+               if e in QUOTA_GOODS["elements"] and s in ("separation", "metal")]
+    abroad = [r for r in ds["region"].values if r != "CHN"]
+    smuggled = ds["smuggled"]
+    # Only from China, only covered goods, only from the event's start (the first month has no observation).
+    assert float(smuggled.sel(time=slice("2024-01", "2024-07")).sum()) == 0.0
+    others = [p for p, s in zip(ds["product"].values, ds["stage"].values) if s not in ("separation", "metal")]
+    assert float(smuggled.sel(product=others).sum()) == 0.0  # concentrates and magnets are not in its scope
+    assert float(smuggled.sel(origin=abroad).sum()) == 0.0
+    # The quota keeps licences dear, so smugglers use most of their channel: all of its share for the cheap
+    # goods, on which a licence priced per tonne weighs most, less for dear ones (Dy), on which it is a
+    # small margin over the evasion cost.
+    in_2025 = float(smuggled.sel(origin="CHN", time="2025").sum())
+    assert 0.6 * 10000 < in_2025 <= 10000 * (1 + 1e-9), in_2025
+    # Customs still records only licensed exports, which the quota holds ...
+    official = float(ds["trade"].sel(origin="CHN", destination=abroad, product=covered, time="2025").sum())
+    assert official <= 20000 * (1 + 1e-9)
+    # ... and the extra supply abroad lowers prices there.
+    for product in ("oxide:La", "oxide:Ce"):
+        assert price(run("smuggled_quota"), product, "JPN", LATE) < 0.95 * price(run("pooled_quota"), product,
+                                                                                  "JPN", LATE), product
+    assert capped["smuggled"].sum() == 0.0
+
+
+def test_smuggling_carries_nothing_where_the_official_route_is_cheaper():
+    # Without a duty, licence or tariff the official route costs freight alone and the channel's evasion
+    # cost makes it dearer, so nobody smuggles and the run is the baseline's.
+    alone, base = run("smuggling_alone").dataset, run("none").dataset
+    assert float(alone["smuggled"].sum()) == 0.0
+    np.testing.assert_allclose(alone["price"].values, base["price"].values, rtol=1e-9)
 
 
 def test_export_tax_lowers_chinas_price_and_books_its_revenue():

@@ -26,6 +26,8 @@ MIN_BASE_MARGIN = 0.10  # share of output value that a line running in 2024 earn
 HIGH_USE = 0.9  # utilisation above which owners consider expanding
 MAX_COVER = 6.0  # most stock holders keep, as a multiple of their target (storage and finance limits)
 EPS_DEMAND = 1e-6  # t/month of a token demand that makes every node's price its import parity
+SMUGGLE_BAND = 0.10  # margin over the evasion cost at which smugglers use their whole channel (assumed)
+SMUGGLE_SPEED = 0.5  # share of the gap to that volume closed in a month: shipments are arranged ahead (assumed)
 
 
 def _col(values: np.ndarray, ndim: int) -> np.ndarray:
@@ -90,7 +92,8 @@ class StepResult:
     purchases: np.ndarray  # (M, R, P) plants' input purchases
     inventory: np.ndarray  # (M, R, P) holders' closing stock
     arrivals: np.ndarray  # (M, R, P) output delivered from the pipeline this month
-    trade: np.ndarray  # (M, P, R, R) flows origin -> destination
+    trade: np.ndarray  # (M, P, R, R) flows origin -> destination in the customs record
+    smuggled: np.ndarray  # (M, P, R, R) informal flows origin -> destination, outside the record
     rent: np.ndarray  # (M, P, R, R)
     shortfall: np.ndarray  # (M, R, S, P) demand unmet against demand at the expected price
     disposal: np.ndarray  # (M, R, P) taken at a price floor
@@ -99,6 +102,7 @@ class StepResult:
     capacity: np.ndarray  # (M, N) available capacity
     margin: np.ndarray  # (M, N) USD/kg of throughput at this month's prices
     expansion: np.ndarray  # (M, N) t/month of capacity that owners decided to add this month
+    licence: np.ndarray  # (M,) USD/kg: the price of a pooled export licence this month (0: none or slack)
 
 
 class Engine:
@@ -191,6 +195,7 @@ class Engine:
         self.build_start = np.where(s.line_candidate[None, :], np.inf, 0.0) * np.ones((m, 1))
         self.yield_factor = np.ones((m, n_l))
         self.licence = np.zeros(m)  # USD/kg: the price of a pooled export licence this month (0: none)
+        self.smuggled = np.zeros((m, n_p, n_r, n_r))  # t/month on informal channels this month
         self.last: StepResult | None = None  # what the wedge schedule observes at the next step
 
     # -- capacity -------------------------------------------------------------------------------------------
@@ -284,7 +289,10 @@ class Engine:
         _put(avail - MAX_COVER * target, HOLDERS, lo)
         _put(avail, HOLDERS, hi)
         flow = np.maximum(_bcast(w.stock_flow, (m, n_r, n_p)), -self.stockpile)  # cannot release more than is held
-        _put(-flow, STOCKPILE, a, lo, hi)
+        fixed = -flow
+        if self.smuggled.any():  # smugglers buy at the origin and sell at the destination, outside the routes
+            fixed = fixed + _planes(self.smuggled.sum(axis=2) - self.smuggled.sum(axis=3))
+        _put(fixed, STOCKPILE, a, lo, hi)
         ceiling = _bcast(w.price_ceiling, (m, n_r, n_p))
         ceiling = np.where(np.isnan(ceiling), _col(p["price_ceiling_multiple"], 3) * s.price_base, ceiling)
         # Below a reservation price holders keep a product rather than sell it (a co-product is not finished
@@ -336,6 +344,26 @@ class Engine:
                 # A fixed token demand: a node with nothing else imports it, so its price is its import parity.
                 values[:, :, EPSILON] = -EPS_DEMAND
         return self._pieces
+
+    def _smuggle(self, w: MonthWedges) -> None:
+        """Set this month's informal flows (M, P, R, R) from last month's prices. Smugglers buy at the origin
+        and sell at the destination, paying freight and an evasion cost (a share of the origin price) but no
+        export tax, tariff or licence. They use their channel in proportion to last month's margin, the
+        destination price less freight over the origin price with the evasion cost, less one: none at zero,
+        the whole capacity from SMUGGLE_BAND up. Volumes close half the gap to that each month, as a channel
+        is arranged ahead, so a channel that depresses the price abroad settles rather than flickers."""
+        if np.ndim(w.informal_cap) == 0 and float(w.informal_cap) == 0.0 and not self.smuggled.any():
+            return
+        m, (n_r, n_p, _, _) = self.m, self.s.shape
+        off_diagonal = 1.0 - np.eye(n_r)
+        cap = _bcast(w.informal_cap, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2) * off_diagonal
+        cost = _bcast(w.informal_cost, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2)
+        price = (self.price_exp if self.last is None else self.last.price).transpose(0, 2, 1)  # (M, P, R)
+        freight = self.freight[:, self.s.product_stage][:, :, None, None]
+        origin = np.maximum(price[:, :, :, None], 1e-9) * (1.0 + cost)
+        gain = (price[:, :, None, :] - freight) / origin - 1.0
+        target = cap * np.clip(gain / SMUGGLE_BAND, 0.0, 1.0)
+        self.smuggled = self.smuggled + SMUGGLE_SPEED * (target - self.smuggled)
 
     @staticmethod
     def piece_values(problem: ClearingProblem, price: np.ndarray, k: int) -> np.ndarray:
@@ -436,6 +464,7 @@ class Engine:
         self.pipeline[t % self.ring] = 0.0
         avail = self.stock + arrivals
         d_ref = self.demand_reference(t, w)
+        self._smuggle(w)
         problem, extra = self.build_problem(t, w, avail, cap, limit, d_ref)
         sol = self._clear(problem, warm_price)
         if np.isfinite(_bcast(w.pool_allowance, (m,))).any():
@@ -486,10 +515,10 @@ class Engine:
         self._update_capacity(t, margin, throughput, cap, w)
         trade = sol.flow.reshape(m, n_p, n_r, n_r)
         self.last = StepResult(price=price, production=production, consumption=consumption, purchases=purchases,
-                               inventory=self.stock.copy(), arrivals=arrivals, trade=trade,
+                               inventory=self.stock.copy(), arrivals=arrivals, trade=trade, smuggled=self.smuggled,
                                rent=sol.rent.reshape(m, n_p, n_r, n_r), shortfall=shortfall, disposal=disposal,
                                stockpile=self.stockpile.copy(), throughput=throughput, capacity=cap, margin=margin,
-                               expansion=self.expansion.copy())
+                               expansion=self.expansion.copy(), licence=self.licence)
         return self.last
 
     def _update_expectations(self, price: np.ndarray) -> None:

@@ -18,9 +18,10 @@ from reesim.results import Results, assemble_results
 from reesim.scenario import Scenario
 from reesim.world import World, load_world
 
-ALL_VARIABLES = ("price", "production", "consumption", "purchases", "inventory", "trade", "rent", "shortfall",
-                 "shortfall_qty", "disposal", "stockpile", "output", "capacity", "margin")
-TRADE_MEMBER_LIMIT = 64  # above this, trade (origin x destination x product) is not kept unless asked
+ALL_VARIABLES = ("price", "production", "consumption", "purchases", "inventory", "trade", "smuggled", "rent",
+                 "shortfall", "shortfall_qty", "disposal", "stockpile", "output", "capacity", "margin", "licence")
+ROUTE_VARIABLES = ("trade", "smuggled", "rent")  # origin x destination x product: large for many members
+TRADE_MEMBER_LIMIT = 64  # above this, route variables are not kept unless asked
 
 
 def default_solver() -> Solver:
@@ -82,7 +83,7 @@ def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: Wedg
     months = scenario.months()
     if variables is None:
         variables = [v for v in ALL_VARIABLES
-                     if v not in ("trade", "rent") or scenario.members <= TRADE_MEMBER_LIMIT]
+                     if v not in ROUTE_VARIABLES or scenario.members <= TRADE_MEMBER_LIMIT]
     variables = tuple(variables)
     unknown = set(variables) - set(ALL_VARIABLES)
     if unknown:
@@ -139,23 +140,21 @@ def _record(kept: dict[str, list[np.ndarray]], step: StepResult, line_facility: 
         np.add.at(out, (slice(None), line_facility), values)
         return out
 
-    for name in kept:
-        if name == "trade":
-            kept[name].append(step.trade.transpose(0, 2, 3, 1))  # (M, O, D, P)
-        elif name == "rent":
-            kept[name].append(step.rent.transpose(0, 2, 3, 1))
+    for name, values in kept.items():
+        if name in ROUTE_VARIABLES:
+            values.append(getattr(step, name).transpose(0, 2, 3, 1))  # (M, O, D, P)
         elif name == "shortfall":
-            value = step.shortfall * structure.price_base[None, None, None, :] * 1e-3  # t x USD/kg -> USD million
-            kept[name].append(value.sum(axis=3))
+            valued = step.shortfall * structure.price_base[None, None, None, :] * 1e-3  # t x USD/kg -> USD million
+            values.append(valued.sum(axis=3))
         elif name == "shortfall_qty":
-            kept[name].append(step.shortfall.sum(axis=2))
+            values.append(step.shortfall.sum(axis=2))
         elif name == "output":
-            kept[name].append(per_facility(step.throughput))
+            values.append(per_facility(step.throughput))
         elif name == "capacity":
-            kept[name].append(per_facility(step.capacity) * 12.0)
+            values.append(per_facility(step.capacity) * 12.0)
         elif name == "margin":
             weight = per_facility(step.throughput)
             total = per_facility(step.throughput * step.margin)
-            kept[name].append(np.divide(total, weight, out=np.full_like(total, np.nan), where=weight > 0))
+            values.append(np.divide(total, weight, out=np.full_like(total, np.nan), where=weight > 0))
         else:
-            kept[name].append(getattr(step, name))
+            values.append(getattr(step, name))

@@ -45,6 +45,11 @@ class MonthWedges:
     pool_allowance: () t/month the pool's routes may carry in total this month (inf: no pool). The
         engine prices the licences within the month: one price per tonne on every pool route, the lowest
         at which the pool's exports do not exceed the allowance (`Engine._clear_pool`).
+    informal_cap: (R, R, P) t/month an informal channel (smuggling) can carry on a route (0: none). Goods
+        on it pay no export tax, tariff or licence and escape the customs record (`trade`); the engine
+        decides each month how much of the capacity is used from last month's margin (`Engine._informal`).
+    informal_cost: (R, R, P) cost of evading the controls (mislabelling, bribes, seizures) as a share of
+        the origin price.
     """
 
     route_cap: np.ndarray | float = np.inf
@@ -65,6 +70,8 @@ class MonthWedges:
     tension: np.ndarray | float = 0.0
     pool_route: np.ndarray | float = 0.0
     pool_allowance: np.ndarray | float = np.inf
+    informal_cap: np.ndarray | float = 0.0
+    informal_cost: np.ndarray | float = 0.0
 
 
 NO_WEDGES = MonthWedges()

@@ -33,6 +33,8 @@ _FIELDS: dict[str, tuple[str, float, str]] = {
     "tension": ("node", 0.0, "max"),
     "pool_route": ("route", 0.0, "max"),  # two pooled quotas in force pool their routes ...
     "pool_allowance": ("pool", np.inf, "min"),  # ... under the tighter allowance
+    "informal_cap": ("route", 0.0, "add"),  # two smuggling channels on a route add their capacity ...
+    "informal_cost": ("route", 0.0, "max"),  # ... and the dearer evasion cost counts
 }
 
 

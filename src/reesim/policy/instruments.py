@@ -22,7 +22,7 @@ from reesim.policy.production_measures import (
     TechnologyBan,
     Throttle,
 )
-from reesim.policy.shocks import DemandShift, Outage, Speculation
+from reesim.policy.shocks import DemandShift, Outage, Smuggling, Speculation
 from reesim.policy.support_measures import (
     CapitalGrant,
     PriceFloor,
@@ -35,8 +35,7 @@ from reesim.policy.trade_measures import ExportBan, ExportLicence, ExportQuota, 
 CLASSES: tuple[type[Event], ...] = (
     Quota, EnvironmentalEnforcement, Consolidation, ExportTax, ExportLicence, ExportBan, ExportQuota,
     TechnologyBan, OffshoreRefinery, NewPlant, Throttle, Suspend, Amend, PriceFloor, Offtake, CapitalGrant,
-    ProductionSubsidy, Tariff, Stockpile, RecyclingIncentive, Outage, DemandShift,
-    Speculation,
+    ProductionSubsidy, Tariff, Stockpile, RecyclingIncentive, Outage, DemandShift, Speculation, Smuggling,
 )
 
 INSTRUMENTS: dict[str, type[Event]] = {cls.model_fields["instrument"].default: cls for cls in CLASSES}

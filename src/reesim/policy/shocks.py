@@ -1,4 +1,5 @@
-"""Events that are not policies but that analysts put in scenarios: supply outages and demand shifts."""
+"""Events that are not policies but that analysts put in scenarios: supply outages, demand shifts,
+speculative hoarding and smuggling."""
 
 from __future__ import annotations
 
@@ -76,3 +77,43 @@ class Speculation(Event):
     def act(self, run: EventRun) -> None:
         where = run.ctx.regions(self.regions)[:, None] & self.goods.mask(run.ctx)[None, :]
         run.wedges.combine("tension", self.risk, where=where[None])
+
+
+class Smuggling(Event):
+    """An informal export channel that can carry `capacity` t/yr of the covered goods from `origin` to the
+    destinations outside the customs record: no export tax, tariff or licence, at an evasion cost of
+    `cost` times the origin price (mislabelling, false declarations, bribes, seizures). Whether it is used
+    is the engine's decision each month (`Engine._smuggle`): only while the margin over that cost is
+    positive, so a channel carries goods when controls make the official route dear and none when they
+    are lifted. The capacity is shared among the destinations and goods in proportion to last month's
+    absorption there (final demand served plus plants' purchases): smugglers serve the markets that buy.
+    It needs last month's observation, so it carries nothing in a scenario's first month."""
+
+    instrument: Literal["smuggling"] = "smuggling"
+    origin: str = "CHN"
+    goods: Goods
+    destinations: list[str] = ["all"]
+    capacity: float = Field(ge=0.0, description="t/yr")
+    cost: float = Field(0.1, ge=0.0, le=2.0, description="share of the origin price")
+
+    def check(self, ctx: PolicyContext) -> None:
+        ctx.region(self.origin)
+        ctx.regions(self.destinations)
+        self.goods.mask(ctx)
+
+    def act(self, run: EventRun) -> None:
+        if run.last is None:
+            return
+        ctx = run.ctx
+        origin, goods = ctx.region(self.origin), self.goods.mask(ctx)
+        destinations = ctx.regions(self.destinations)
+        destinations[origin] = False
+        served = (run.last.consumption + run.last.purchases) * (destinations[:, None] & goods[None, :])[None]
+        total = served.sum(axis=(1, 2), keepdims=True)
+        share = np.divide(served, total, out=np.zeros_like(served), where=total > 0)  # (M, R, P)
+        cap = np.zeros((ctx.members, len(destinations), len(destinations), len(goods)))
+        cap[:, origin] = share * self.capacity / 12.0
+        route = np.zeros(cap.shape[1:], dtype=bool)
+        route[origin] = destinations[:, None] & goods[None, :]
+        run.wedges.combine("informal_cap", cap, where=route[None])
+        run.wedges.combine("informal_cost", self.cost, where=route[None])
