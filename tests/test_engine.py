@@ -189,22 +189,3 @@ def test_greenfield_candidates_are_built_only_when_margins_justify_them():
     assert magnets and not any(f.endswith("_MAGNET") for f in calm)
     # A decision at a yearly review, then the greenfield lead time (30 months x 1.5): never before 2027.
     assert all(month >= "2027-01" for month in magnets.values())
-
-
-def test_plants_set_their_run_on_expected_output_prices_not_the_spot_price(structure):
-    """A one-month slump in final demand drops the spot prices of oxides at once, but mines and separation
-    plants set their run on what they expect to sell at (and on the price of concentrate, whose market the
-    slump does not reach that month), so their output moves only from the next month."""
-
-    def slump(month: int, last=None) -> MonthWedges:
-        return MonthWedges(demand_factor=0.3) if month == 3 else MonthWedges()
-
-    calm, slumped = make_engine(structure, members=1, horizon=6), make_engine(structure, members=1, horizon=6,
-                                                                              wedges=slump)
-    upstream = structure.line_stage <= 1
-    for t in range(6):
-        a, b = calm.step(t), slumped.step(t)
-        if t == 3:
-            assert (b.price < a.price * 0.95).any(), (b.price / a.price).min()  # the slump moved spot prices ...
-            np.testing.assert_allclose(b.throughput[:, upstream], a.throughput[:, upstream], rtol=1e-12)  # ... not runs
-    assert not np.allclose(b.throughput[:, upstream], a.throughput[:, upstream], rtol=1e-6)  # later they follow
