@@ -231,16 +231,14 @@ class Engine:
         kappa = self.kappa
         return np.clip(self.u0 + kappa * (margin - self.margin0) / np.maximum(self.value0, 1e-9), 0.0, 1.0)
 
-    def line_margin(self, price: np.ndarray, w: MonthWedges, input_price: np.ndarray | None = None) -> np.ndarray:
-        """Margin per t of throughput, USD/kg, selling at regional prices `price` (M, R, P) and buying inputs
-        at `input_price` (default the same)."""
+    def line_margin(self, price: np.ndarray, w: MonthWedges) -> np.ndarray:
+        """Margin per t of throughput at regional prices (M, R, P), USD/kg."""
         s, lay = self.s, self.layout
-        input_price = price if input_price is None else input_price
         n_l = s.shape[3]
         out_line, out_prod = np.nonzero(s.outputs)  # sums over the few products a line makes and uses
         made = price[:, s.line_region[out_line], out_prod] * s.outputs[out_line, out_prod]
         value = _scatter_sum(made, out_line, n_l) * self.recovery * self.yield_factor
-        used = input_price[:, lay.input_region, lay.input_product] * self.inputs[:, lay.input_line, lay.input_product]
+        used = price[:, lay.input_region, lay.input_product] * self.inputs[:, lay.input_line, lay.input_product]
         cost = _scatter_sum(used, lay.input_line, n_l) + self.unit_cost + _bcast(w.cost_offset, (self.m, n_l))
         return value - cost
 
@@ -496,10 +494,7 @@ class Engine:
         held = self.input_stock[:, e_line, e_prod] + bought  # (line, product) entries are distinct
         purchases = _scatter_sum(bought, e_reg * n_p + e_prod, n_r * n_p).reshape(m, n_r, n_p)
         margin = self.line_margin(price, w)
-        # Plants set this month's run before its output is sold: on the expected price of what they make and
-        # the price they just paid for inputs, the rule their input purchases anticipated. On the spot price
-        # of the output, a lagged delivery made output swing with price month by month (a cobweb).
-        planned = np.minimum(cap * self.utilisation(self.line_margin(self.price_exp, w, input_price=price)), limit)
+        planned = np.minimum(cap * self.utilisation(margin), limit)
         q = self.inputs[:, e_line, e_prod]
         runs = np.where(q > 0, held / np.where(q > 0, q, 1.0), np.inf)  # throughput each input allows
         limit = np.full((m, n_l), np.inf)
