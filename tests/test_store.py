@@ -249,3 +249,16 @@ def test_cli_runs_commands(tmp_path: Path):
     assert RunStore(store).catalog().empty
     missing = cli("runs", "list", "--store", str(tmp_path / "absent"))
     assert missing.exit_code == 1 and "no run store" in missing.output
+
+
+def test_planned_key_matches_a_run_whose_actors_commit_plants():
+    # An actor's strategy may build plants (China's refineries abroad under inducement-first); the run's
+    # manifest holds the timeline with those commitments, so the key planned before running must too.
+    import reesim
+    from reesim.scenario import load_scenario
+
+    scenario = load_scenario({"name": "actors", "members": 1, "end": "2027-02",
+                              "actors": [{"kind": "china", "strategy": "inducement-first"}]})
+    results = reesim.simulate(scenario)
+    assert len(results.manifest["scenario"]["timeline"]) > len(scenario.timeline)  # commitments were added
+    assert planned_key(scenario) == run_key(results.manifest)

@@ -36,9 +36,13 @@ def planned_manifest(scenario: Scenario, world: World) -> dict[str, Any]:
 
 
 def planned_key(scenario: Scenario) -> str:
-    """The key a run of `scenario` will have. Its data version is that of the world the engine will run:
-    the scenario's world with the plants its timeline adds (which changes the version)."""
+    """The key a run of `scenario` will have. A run adds its actors' commitments (plants their strategies
+    build) to the timeline and records that timeline, and its data version is that of the world the engine
+    will run: the scenario's world with the plants its timeline adds (which changes the version)."""
+    from reesim.actors.specs import with_commitments
     from reesim.engine.simulate import scenario_world
+
+    scenario = with_commitments(scenario, scenario.actors)
 
     return run_key(planned_manifest(scenario, scenario_world(scenario)))
 
