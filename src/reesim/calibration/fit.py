@@ -113,7 +113,7 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
         design = latin_hypercube(priors, members, rng, box)
         done = s * members
         runs.append(run_design(scenario, design, target.points,
-                               progress=None if progress is None else lambda k, n: progress(done + k, total)))
+                               progress=None if progress is None else lambda k, n, done=done: progress(done + k, total)))
         stage_of.append(np.full(members, s))
     run = DesignRun.concat(runs)
     residuals = target.residuals(run)
