@@ -112,8 +112,8 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
             box = box_around(priors, {k: v[best] for k, v in so_far.params.items()}, width / 2 ** (s - 1))
         design = latin_hypercube(priors, members, rng, box)
         done = s * members
-        runs.append(run_design(scenario, design, target.points,
-                               progress=None if progress is None else lambda k, n, done=done: progress(done + k, total)))
+        report = None if progress is None else lambda k, n, done=done: progress(done + k, total)
+        runs.append(run_design(scenario, design, target.points, progress=report))
         stage_of.append(np.full(members, s))
     run = DesignRun.concat(runs)
     residuals = target.residuals(run)

@@ -28,6 +28,7 @@ MAX_COVER = 6.0  # most stock holders keep, as a multiple of their target (stora
 EPS_DEMAND = 1e-6  # t/month of a token demand that makes every node's price its import parity
 SMUGGLE_BAND = 0.10  # margin over the evasion cost at which smugglers use their whole channel (assumed)
 SMUGGLE_SPEED = 0.5  # share of the gap to that volume closed in a month: shipments are arranged ahead (assumed)
+SMUGGLE_TRACE = 1e-6  # t/month below which an informal flow stops
 
 
 def _col(values: np.ndarray, ndim: int) -> np.ndarray:
@@ -196,6 +197,7 @@ class Engine:
         self.yield_factor = np.ones((m, n_l))
         self.licence = np.zeros(m)  # USD/kg: the price of a pooled export licence this month (0: none)
         self.smuggled = np.zeros((m, n_p, n_r, n_r))  # t/month on informal channels this month
+        self.smuggling = False  # whether any informal flow is under way (the baseline skips the channel)
         self.last: StepResult | None = None  # what the wedge schedule observes at the next step
 
     # -- capacity -------------------------------------------------------------------------------------------
@@ -290,7 +292,7 @@ class Engine:
         _put(avail, HOLDERS, hi)
         flow = np.maximum(_bcast(w.stock_flow, (m, n_r, n_p)), -self.stockpile)  # cannot release more than is held
         fixed = -flow
-        if self.smuggled.any():  # smugglers buy at the origin and sell at the destination, outside the routes
+        if self.smuggling:  # smugglers buy at the origin and sell at the destination, outside the routes
             fixed = fixed + _planes(self.smuggled.sum(axis=2) - self.smuggled.sum(axis=3))
         _put(fixed, STOCKPILE, a, lo, hi)
         ceiling = _bcast(w.price_ceiling, (m, n_r, n_p))
@@ -351,8 +353,9 @@ class Engine:
         export tax, tariff or licence. They use their channel in proportion to last month's margin, the
         destination price less freight over the origin price with the evasion cost, less one: none at zero,
         the whole capacity from SMUGGLE_BAND up. Volumes close half the gap to that each month, as a channel
-        is arranged ahead, so a channel that depresses the price abroad settles rather than flickers."""
-        if np.ndim(w.informal_cap) == 0 and float(w.informal_cap) == 0.0 and not self.smuggled.any():
+        is arranged ahead, so a channel that depresses the price abroad settles rather than flickers; flows
+        below SMUGGLE_TRACE stop, so a closed channel empties instead of decaying forever."""
+        if np.ndim(w.informal_cap) == 0 and float(w.informal_cap) == 0.0 and not self.smuggling:
             return
         m, (n_r, n_p, _, _) = self.m, self.s.shape
         off_diagonal = 1.0 - np.eye(n_r)
@@ -363,7 +366,9 @@ class Engine:
         origin = np.maximum(price[:, :, :, None], 1e-9) * (1.0 + cost)
         gain = (price[:, :, None, :] - freight) / origin - 1.0
         target = cap * np.clip(gain / SMUGGLE_BAND, 0.0, 1.0)
-        self.smuggled = self.smuggled + SMUGGLE_SPEED * (target - self.smuggled)
+        moved = self.smuggled + SMUGGLE_SPEED * (target - self.smuggled)
+        self.smuggled = np.where(moved < SMUGGLE_TRACE, 0.0, moved)
+        self.smuggling = bool(self.smuggled.any())
 
     @staticmethod
     def piece_values(problem: ClearingProblem, price: np.ndarray, k: int) -> np.ndarray:

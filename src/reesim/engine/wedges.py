@@ -47,7 +47,7 @@ class MonthWedges:
         at which the pool's exports do not exceed the allowance (`Engine._clear_pool`).
     informal_cap: (R, R, P) t/month an informal channel (smuggling) can carry on a route (0: none). Goods
         on it pay no export tax, tariff or licence and escape the customs record (`trade`); the engine
-        decides each month how much of the capacity is used from last month's margin (`Engine._informal`).
+        decides each month how much of the capacity is used from last month's margin (`Engine._smuggle`).
     informal_cost: (R, R, P) cost of evading the controls (mislabelling, bribes, seizures) as a share of
         the origin price.
     """
