@@ -133,6 +133,8 @@ def test_backtest_command_prints_json_and_writes_the_figure(tmp_path, backtest, 
     assert set(nd) >= {"recorded", "simulated", "simulated_annual_mean", "peak_year", "peak_to_2009",
                        "end2013_to_peak"}
     assert [e["year"] for e in data["exports"]] == list(range(2009, 2016))
+    licence = {e["year"]: e["simulated_licence_price"] for e in data["exports"]}
+    assert licence[2011] > 1.0 and licence[2015] == 0.0  # the quota binds in 2011 and has ended by 2015
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert np.isclose(data["products"]["oxide:Dy"]["peak_to_2009"]["recorded"], 2300 / 115.67, rtol=1e-3)
     bad = CliRunner().invoke(app, ["backtest", "1998"])

@@ -103,7 +103,7 @@ def run_backtest(parameters: Mapping[str, float] | None = None, members: int = 1
     chosen = dict(read_parameters() if parameters is None else parameters)
     scenario = load_scenario(SCENARIO, members=members)
     values = {k: np.full(members, float(v)) for k, v in chosen.items()}
-    results = run_scenario(scenario, params=values, variables=("price", "trade"))
+    results = run_scenario(scenario, params=values, variables=("price", "trade", "licence"))
     return compare(results.dataset, chosen)
 
 
@@ -139,6 +139,9 @@ def compare(dataset: xr.Dataset, parameters: Mapping[str, float]) -> Backtest:
             "simulated_end2013_to_peak": float(end_2013 / series.max()),
         })
     exported = china_exports(dataset).median("member")
+    licence = None  # the pooled quota's licence price, USD/kg, mean of the year's months (median member)
+    if "licence" in dataset:
+        licence = dataset["licence"].median("member").groupby("time.year").mean()
     export_rows = []
     for e in EXPORTS:
         simulated = float(exported.sel(year=e.year)) if e.year in exported["year"].values else np.nan
@@ -146,7 +149,9 @@ def compare(dataset: xr.Dataset, parameters: Mapping[str, float]) -> Backtest:
                             "simulated": round(simulated, 1),
                             "recorded_share_of_quota": None if e.exports is None or e.quota is None
                             else round(e.exports / e.quota, 3),
-                            "simulated_share_of_quota": None if e.quota is None else round(simulated / e.quota, 3)})
+                            "simulated_share_of_quota": None if e.quota is None else round(simulated / e.quota, 3),
+                            "simulated_licence_price": None if licence is None or e.year not in licence["year"]
+                            else round(float(licence.sel(year=e.year)), 2)})
     return Backtest(prices=prices, annual=pd.DataFrame(annual_rows).T, summary=pd.DataFrame(summary_rows)
                     .set_index("product"), exports=pd.DataFrame(export_rows), monthly=monthly,
                     parameters={k: float(v) for k, v in parameters.items()})
