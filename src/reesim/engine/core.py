@@ -196,7 +196,7 @@ class Engine:
         self.build_start = np.where(s.line_candidate[None, :], np.inf, 0.0) * np.ones((m, 1))
         self.yield_factor = np.ones((m, n_l))
         self.licence = np.zeros(m)  # USD/kg: the price of a pooled export licence this month (0: none)
-        self.smuggled = np.zeros((m, n_p, n_r, n_r))  # t/month on informal channels this month
+        self.smuggled = np.broadcast_to(0.0, (m, n_p, n_r, n_r))  # t/month on informal channels (no copy while none)
         self.smuggling = False  # whether any informal flow is under way (the baseline skips the channel)
         self.last: StepResult | None = None  # what the wedge schedule observes at the next step
 

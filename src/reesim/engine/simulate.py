@@ -81,9 +81,11 @@ def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: Wedg
     rngs = [np.random.default_rng(child) for child in children]
     params = given_parameters(draw_parameters(dict(scenario.uncertain), rngs), params or {})
     months = scenario.months()
-    if variables is None:
+    if variables is None:  # informal flows are zero without a smuggling channel: not kept unless asked
+        smuggling = any(e.instrument == "smuggling" for e in scenario.timeline)
         variables = [v for v in ALL_VARIABLES
-                     if v not in ROUTE_VARIABLES or scenario.members <= TRADE_MEMBER_LIMIT]
+                     if (v not in ROUTE_VARIABLES or scenario.members <= TRADE_MEMBER_LIMIT)
+                     and (v != "smuggled" or smuggling)]
     variables = tuple(variables)
     unknown = set(variables) - set(ALL_VARIABLES)
     if unknown:
