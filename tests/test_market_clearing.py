@@ -176,14 +176,25 @@ problems = st.builds(
 @given(problems)
 def test_fast_matches_reference(problem: ClearingProblem) -> None:
     fast, ref = solve_fast(problem), solve_reference(problem)
-    assert fast.converged.all() and ref.converged.all()
-    np.testing.assert_allclose(fast.price, ref.price, rtol=1e-6, atol=1e-9)
-    scale = 1.0 + np.abs(ref.flow).max()
-    np.testing.assert_allclose(fast.flow, ref.flow, rtol=0.0, atol=1e-6 * scale)
-    assert_equilibrium(problem, fast)
+    assert fast.converged.all()
+    assert_equilibrium(problem, fast)  # every row, whatever the reference does
+    # HiGHS's QP solver ends with a solve error on an occasional random row even regularised (HiGHS 1.16,
+    # e.g. random_problem(default_rng(39916798), 4, 6, 1, 0.0), row 2); the reference reports such a row
+    # as not converged, and only the rows it solved are compared.
+    solved = ref.converged
+    np.testing.assert_allclose(fast.price[solved], ref.price[solved], rtol=1e-6, atol=1e-9)
+    scale = 1.0 + np.abs(ref.flow[solved]).max(initial=0.0)
+    np.testing.assert_allclose(fast.flow[solved], ref.flow[solved], rtol=0.0, atol=1e-6 * scale)
     again = solve_fast(problem)
     for name in ("price", "flow", "rent", "floor_take", "ceiling_fill", "iterations", "converged"):
         assert np.array_equal(getattr(fast, name), getattr(again, name)), name
+
+
+def test_the_reference_solves_almost_every_random_row() -> None:
+    """The comparison above skips the rows the reference could not solve; it must be a rare few."""
+    rows = [solve_reference(random_problem(np.random.default_rng(seed), 4, 5, 3, 0.3 * (seed % 2))).converged
+            for seed in range(30)]
+    assert np.concatenate(rows).mean() >= 0.95
 
 
 @settings(max_examples=20, deadline=None)
