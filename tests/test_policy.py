@@ -208,16 +208,23 @@ def test_pooled_licences_clear_within_each_month_at_one_price_per_tonne():
                if e in QUOTA_GOODS["elements"] and s in ("separation", "metal")]
     abroad = [r for r in ds["region"].values if r != "CHN"]
     monthly = ds["trade"].sel(origin="CHN", destination=abroad, product=covered).sum(("destination", "product"))
-    # A month may use the year's remaining quota spread evenly over the months left. In 2024 it is slack
-    # (what is unused carries on); in 2025 it binds every month, at a twelfth each (no squeeze at the end of
-    # the year).
+    # A month may use the year's remaining quota spread evenly over the months left: a month with a licence
+    # price uses exactly that allowance, a month without one (slack) at most it, and what is unused carries
+    # on to the later months of the year.
     assert float(monthly.sel(time=slice("2024-07", "2024-12")).sum()) <= 20000
-    np.testing.assert_allclose(monthly.sel(time="2025").values, 20000 / 12, rtol=1e-5)
+    shipped_2025 = monthly.sel(time="2025").isel(member=0).values
+    licence = ds["licence"].sel(time="2025").isel(member=0).values
+    allowance = (20000 - np.concatenate([[0.0], np.cumsum(shipped_2025)[:-1]])) / np.arange(12, 0, -1)
+    assert np.all(shipped_2025 <= allowance * (1 + 1e-6))
+    binding = licence > 0
+    assert binding.sum() >= 6, licence
+    np.testing.assert_allclose(shipped_2025[binding], allowance[binding], rtol=1e-5)
+    assert shipped_2025.sum() <= 20000 * (1 + 1e-6)
     # Every covered good on every route it is shipped pays the same licence price on top of freight
-    # (0.5 USD/kg for oxides and metals by default).
+    # (0.5 USD/kg for oxides and metals by default), in every month the quota binds.
     flows = ds["trade"].sel(origin="CHN", destination=abroad, product=covered, time="2025").isel(member=0)
     prices = ds["price"].sel(time="2025").isel(member=0)
-    for month in range(12):
+    for month in np.flatnonzero(binding):
         shipped = flows.isel(time=month)
         wedges = [float(prices.isel(time=month).sel(region=d, product=p) - prices.isel(time=month)
                         .sel(region="CHN", product=p)) - 0.5

@@ -75,6 +75,34 @@ def _take_rows(kept: ClearingSolution, trial: ClearingSolution, rows: np.ndarray
                                                 getattr(trial, f.name), getattr(kept, f.name)) for f in fields(kept)})
 
 
+def _fill_allowance(below: ClearingSolution, above: ClearingSolution, f_below: np.ndarray, f_above: np.ndarray,
+                    closed: np.ndarray, goods: int) -> ClearingSolution:
+    """Where exports jump at the licence price (the bracket closed on a price with exports under the
+    allowance just above it and over it just below), mix the two clearings so exports meet the allowance.
+
+    A jump comes from a flat piece: at a price ceiling buyers take any quantity up to their demand, so at
+    the licence price that brings a cheap good's foreign price to its ceiling its exports may be anything
+    from none to all. Both ends clear the same problem (their licence prices differ by 1e-12), whose
+    solutions form a convex set, so the mix is a clearing too, and the only one that uses the quota it
+    prices: without it a positive licence price would leave part of the quota unused.
+    """
+    if not closed.any():
+        return below
+    weight = np.where(closed, -f_below / np.where(closed, f_above - f_below, 1.0), 0.0)  # share of `above`
+    w = np.repeat(weight, goods)
+    mixed = {}
+    for f in fields(below):
+        low, high = getattr(below, f.name), getattr(above, f.name)
+        if f.name == "converged":
+            mixed[f.name] = low & high
+        elif f.name == "iterations":
+            mixed[f.name] = np.maximum(low, high)
+        else:
+            shape = (-1,) + (1,) * (low.ndim - 1)
+            mixed[f.name] = (1.0 - w.reshape(shape)) * low + w.reshape(shape) * high
+    return ClearingSolution(**mixed)
+
+
 def _route_rows(value: np.ndarray | float, m: int, n_r: int, n_p: int) -> np.ndarray:
     """A route wedge (R, R, P), optionally per member, as clearing rows (M x P, R, R): a broadcast view
     when it is one number."""
@@ -427,15 +455,18 @@ class Engine:
         lo, f_lo = np.zeros(len(bind)), excess[bind]
         hi = np.maximum(previous[bind], 1.0)  # last month's price, a good first guess
         best, f_hi = clear(hi, start)
+        above, e_above = start, f_lo.copy()  # the clearing at the bracket's lower end and its true excess
         for _ in range(60):  # widen until every member's exports fit (prices beyond any good's value stop trade)
             over = f_hi > 0
             if not over.any():
                 break
             lo, f_lo = np.where(over, hi, lo), np.where(over, f_hi, f_lo)
+            above, e_above = _take_rows(above, best, np.repeat(over, len(goods))), np.where(over, f_hi, e_above)
             hi = np.where(over, hi * 4.0, hi)
             trial, f_trial = clear(hi, best)
             best = _take_rows(best, trial, np.repeat(over, len(goods)))
             f_hi = np.where(over, f_trial, f_hi)
+        e_best = f_hi.copy()  # the true excess of `best` (Illinois halves f_hi, not the clearing)
         side = np.zeros(len(bind), dtype=int)  # Illinois: halve the stale end's value after two same-side steps
         tol = 1e-10 * np.maximum(target, 1.0)
         for _ in range(50):
@@ -447,11 +478,14 @@ class Engine:
             trial, f = clear(np.where(open_, guess, hi), best)
             feasible = open_ & (f <= 0)
             raised = open_ & (f > 0)
-            best = _take_rows(best, trial, np.repeat(feasible, len(goods)))
+            best, e_best = _take_rows(best, trial, np.repeat(feasible, len(goods))), np.where(feasible, f, e_best)
+            above, e_above = _take_rows(above, trial, np.repeat(raised, len(goods))), np.where(raised, f, e_above)
             f_lo = np.where(raised, f, np.where(feasible & (side == 1), 0.5 * f_lo, f_lo))
             f_hi = np.where(feasible, f, np.where(raised & (side == -1), 0.5 * f_hi, f_hi))
             lo, hi = np.where(raised, guess, lo), np.where(feasible, guess, hi)
             side = np.where(feasible, 1, np.where(raised, -1, side))
+        best = _fill_allowance(best, above, e_best, e_above, closed=(e_best < -tol) & (hi - lo <= 1e-12 * (1.0 + hi)),
+                               goods=len(goods))
         self.licence[bind] = hi
         merged = {f.name: getattr(sol, f.name).copy() for f in fields(sol)}
         for name, values in merged.items():
@@ -479,12 +513,20 @@ class Engine:
         price = _planes(sol.price.reshape(m, n_p, n_r))  # (M, R, P)
         # Holders keep what they did not sell, plus what a floor buyer took (surplus stays in stock).
         disposal = _planes(sol.floor_take.reshape(m, n_p, n_r))
-        self.stock = avail - _planes(self.piece_values(problem, sol.price, HOLDERS).reshape(m, n_p, n_r)) + disposal
+        holders = _planes(self.piece_values(problem, sol.price, HOLDERS).reshape(m, n_p, n_r))
+        # A ceiling fill is what buyers at a node wanted at the ceiling and nobody could sell them: it is
+        # taken off holders' restocking first, then final demand, then plants' purchases (below), so that
+        # what each of them receives adds up to what the node has.
+        unserved = _planes(sol.ceiling_fill.reshape(m, n_p, n_r))
+        restock_cut = np.minimum(unserved, np.maximum(-holders, 0.0))
+        unserved = unserved - restock_cut
+        self.stock = avail - holders - restock_cut + disposal
         self.stockpile = self.stockpile + extra["flow"]
-        # Final demand served; a ceiling fill is demand nobody could serve. Every sector of a node wants the
-        # same share of its reference demand and is served pro rata, so shortfall scales the reference.
-        wanted = -self.piece_values(problem, sol.price, DEMAND) - sol.ceiling_fill
-        consumption = _planes(np.maximum(wanted, 0.0).reshape(m, n_p, n_r))
+        # Final demand served. Every sector of a node wants the same share of its reference demand and is
+        # served pro rata, so shortfall scales the reference.
+        wanted = _planes((-self.piece_values(problem, sol.price, DEMAND)).reshape(m, n_p, n_r))
+        consumption = np.maximum(wanted - unserved, 0.0)
+        unserved = unserved - (wanted - consumption)
         demand = extra["demand"]
         short = 1.0 - np.divide(consumption, demand, out=np.ones_like(demand), where=demand > 0)
         r, sec, prod = self.demand_at
@@ -496,6 +538,10 @@ class Engine:
         a, slope, lo, hi = self._piece_buffers()
         p_in = sol.price.reshape(m, n_p, n_r)[:, e_prod, e_reg]
         bought = -np.clip(a[entry] + slope[entry] * p_in, lo[entry], hi[entry])  # (M, E)
+        if (unserved > 0).any():  # what is still unserved at a ceiling is cut from the plants' purchases there
+            node_bought = _scatter_sum(np.maximum(bought, 0.0), e_reg * n_p + e_prod, n_r * n_p).reshape(m, n_r, n_p)
+            served = 1.0 - np.divide(unserved, node_bought, out=np.zeros_like(unserved), where=node_bought > 0)
+            bought = np.where(bought > 0, bought * np.clip(served, 0.0, 1.0)[:, e_reg, e_prod], bought)
         held = self.input_stock[:, e_line, e_prod] + bought  # (line, product) entries are distinct
         purchases = _scatter_sum(bought, e_reg * n_p + e_prod, n_r * n_p).reshape(m, n_r, n_p)
         margin = self.line_margin(price, w)
