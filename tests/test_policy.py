@@ -187,11 +187,17 @@ def test_enforcement_closes_a_capacity_block():
     assert output(run("none"), "CHN_SOUTH_IONIC", LATE) > 0
 
 
+def quota_goods(ds) -> list[str]:
+    """The oxides and metals QUOTA_GOODS covers (NdPr is covered as Nd and Pr are)."""
+    elements = set(QUOTA_GOODS["elements"])
+    return [p for p, e, s in zip(ds["product"].values, ds["element"].values, ds["stage"].values)
+            if s in ("separation", "metal") and (e in elements or (e == "NdPr" and {"Nd", "Pr"} <= elements))]
+
+
 def test_pooled_export_quota_holds_the_year_and_prices_one_licence_per_tonne():
     capped, base = run("pooled_quota"), run("none")
     ds = capped.dataset
-    covered = [p for p, e, s in zip(ds["product"].values, ds["element"].values, ds["stage"].values)
-               if e in QUOTA_GOODS["elements"] and s in ("separation", "metal")]
+    covered = quota_goods(ds)
     abroad = [r for r in ds["region"].values if r != "CHN"]
     exports = ds["trade"].sel(origin="CHN", destination=abroad, product=covered, time="2025").sum()
     assert float(exports) <= 20000 * (1 + 1e-9)
@@ -204,8 +210,7 @@ def test_pooled_export_quota_holds_the_year_and_prices_one_licence_per_tonne():
 
 def test_pooled_licences_clear_within_each_month_at_one_price_per_tonne():
     ds = run("pooled_quota").dataset
-    covered = [p for p, e, s in zip(ds["product"].values, ds["element"].values, ds["stage"].values)
-               if e in QUOTA_GOODS["elements"] and s in ("separation", "metal")]
+    covered = quota_goods(ds)
     abroad = [r for r in ds["region"].values if r != "CHN"]
     monthly = ds["trade"].sel(origin="CHN", destination=abroad, product=covered).sum(("destination", "product"))
     # A month may use the year's remaining quota spread evenly over the months left: a month with a licence
@@ -249,8 +254,7 @@ def test_a_slack_pooled_quota_has_no_licence_price():
 
 def test_smuggling_carries_its_capacity_past_a_binding_quota_outside_the_customs_record():
     ds, capped = run("smuggled_quota").dataset, run("pooled_quota").dataset
-    covered = [p for p, e, s in zip(ds["product"].values, ds["element"].values, ds["stage"].values)
-               if e in QUOTA_GOODS["elements"] and s in ("separation", "metal")]
+    covered = quota_goods(ds)
     abroad = [r for r in ds["region"].values if r != "CHN"]
     smuggled = ds["smuggled"]
     # Only from China, only covered goods, only from the event's start (the first month has no observation).
