@@ -4,6 +4,8 @@ synthetic record made by the model itself."""
 from __future__ import annotations
 
 import json
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +19,11 @@ from reesim.calibration.batch import run_design
 from reesim.calibration.design import Prior, box_around, latin_hypercube, to_units
 from reesim.calibration.fit import Target, calibrate
 from reesim.calibration.objective import export_residuals, log_residuals, simulated_points
+from reesim.calibration.posterior import read_posterior
+from reesim.calibration.priors import WORLD_SPECIFIC
 from reesim.calibration.result import read_parameters, write_calibration
+from reesim.engine.parameters import PARAMETERS
+from reesim.engine.simulate import member_parameters
 from reesim.errors import InputError
 from reesim.scenario import load_scenario
 
@@ -121,11 +127,14 @@ def test_calibration_recovers_parameters_from_a_synthetic_record(tmp_path):
     json_path, csv_path = write_calibration(cal, tmp_path / "cal")
     assert read_parameters(json_path) == cal.best
     assert len(pd.read_csv(csv_path)) == 24
+    sample = read_posterior(str(json_path))  # what a scenario with `posterior: <that file>` draws from
+    assert set(sample) == set(TRUTH)
+    for name, values in sample.items():
+        np.testing.assert_array_equal(values, cal.candidates.loc[accepted, name].to_numpy())
 
 
 def test_calibration_files_name_known_parameters_and_bad_files_say_so(tmp_path):
-    # No calibration is shipped yet (the 2010 calibration did not finish in the session that built it):
-    # the reader is checked on a file written the way `reesim calibrate` writes it.
+    # The reader is checked on files written the way `reesim calibrate` writes them, and on broken ones.
     good = tmp_path / "calibration.json"
     good.write_text(json.dumps({"best": {"elasticity_short": 0.2, "precaution": 1.5}}))
     assert read_parameters(good) == {"elasticity_short": 0.2, "precaution": 1.5}
@@ -137,3 +146,64 @@ def test_calibration_files_name_known_parameters_and_bad_files_say_so(tmp_path):
     bad.write_text("{}")
     with pytest.raises(InputError, match=r"bad.json \[best\].*reesim calibrate"):
         read_parameters(bad)
+
+
+def test_the_defaults_are_the_shipped_calibration():
+    """The 2024 world's point defaults are the back-test's least-squares point, except what is specific
+    to the 2009 world; a recalibration that is not carried into `PARAMETERS` fails here."""
+    best = read_parameters()
+    carried = {k: v for k, v in best.items() if k not in WORLD_SPECIFIC}
+    assert len(carried) == len(best) - 1
+    for name, value in carried.items():
+        assert PARAMETERS[name].default == pytest.approx(value, rel=1e-3), name
+        assert PARAMETERS[name].basis.startswith("calibrated"), name
+    assert PARAMETERS["growth_scale"].default == 1.0
+
+
+def test_members_draw_whole_vectors_of_the_posterior_sample():
+    sample = read_posterior("calibrated_2010")
+    names = sorted(sample)
+    assert "growth_scale" not in names and "elasticity_short" in names and len(names) == 11
+    rows = np.stack([sample[k] for k in names], axis=1)
+    scenario = load_scenario("baseline", members=60, seed=4)
+    assert scenario.posterior == "calibrated_2010"
+    rngs = [np.random.default_rng(c) for c in np.random.SeedSequence(4).spawn(60)]
+    drawn = member_parameters(scenario, rngs)
+    vectors = np.stack([drawn[k] for k in names], axis=1)
+    matches = [np.flatnonzero(np.all(row == rows, axis=1)) for row in vectors]
+    assert all(len(m) >= 1 for m in matches)  # every member is one accepted candidate, whole
+    assert len({int(m[0]) for m in matches}) > 20  # and the members spread over the sample
+    # `uncertain` overrides the posterior parameter by parameter, and the posterior leaves the other draws
+    # of a member (here the project delays) as they were without it.
+    data = scenario.model_dump()
+    fixed = load_scenario({**data, "uncertain": {**data["uncertain"], "precaution": {"kind": "fixed", "value": 2.0}}})
+    rngs = [np.random.default_rng(c) for c in np.random.SeedSequence(4).spawn(60)]
+    again = member_parameters(fixed, rngs)
+    assert np.all(again["precaution"] == 2.0)
+    np.testing.assert_array_equal(again["elasticity_short"], drawn["elasticity_short"])
+    bare = load_scenario({**scenario.model_dump(), "posterior": None})
+    rngs = [np.random.default_rng(c) for c in np.random.SeedSequence(4).spawn(60)]
+    plain = member_parameters(bare, rngs)
+    np.testing.assert_array_equal(plain["project_delay_max"], drawn["project_delay_max"])
+    assert np.all(plain["elasticity_short"] == PARAMETERS["elasticity_short"].default)
+
+
+def test_a_scenario_file_names_its_posterior_beside_it(tmp_path, monkeypatch):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    shipped = resources.files("reesim.calibration").joinpath("calibrated_2010.json").read_text(encoding="utf-8")
+    (folder / "mine.json").write_text(shipped, encoding="utf-8")
+    (folder / "run.yaml").write_text("name: run\nextends: baseline\nposterior: mine.json\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # not the scenario's folder
+    scenario = load_scenario(folder / "run.yaml")
+    assert Path(scenario.posterior) == folder / "mine.json"
+    assert set(read_posterior(scenario.posterior)) == set(read_posterior("calibrated_2010"))
+
+
+def test_a_missing_or_sampleless_posterior_is_named_with_its_fix(tmp_path):
+    with pytest.raises(InputError, match=r"posterior.*no calibration 'nowhere.json'.*reesim calibrate"):
+        load_scenario({"name": "m", "extends": "baseline", "posterior": "nowhere.json"})
+    old = tmp_path / "calibration.json"
+    old.write_text(json.dumps({"best": {"elasticity_short": 0.2}}))
+    with pytest.raises(InputError, match=r"calibration.json \[sample\].*rerun `reesim calibrate`"):
+        read_posterior(str(old))

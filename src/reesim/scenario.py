@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reesim.actors.specs import ActorSpec
+from reesim.calibration.posterior import SHIPPED_POSTERIORS, posterior_exists
 from reesim.engine.parameters import PARAMETERS, Distribution
 from reesim.errors import InputError
 from reesim.policy.instruments import TimelineEvent
@@ -44,6 +45,10 @@ class Scenario(BaseModel):
     seed: int = Field(default=0, ge=0, description="Seed of the ensemble's SeedSequence.")
     uncertain: dict[str, Distribution] = Field(default_factory=dict,
                                                description="Engine parameters drawn per member.")
+    posterior: str | None = Field(None, description="Calibration whose posterior sample gives the behavioural "
+                                  "parameters, one whole accepted vector per member: `calibrated_2010` (shipped) "
+                                  "or the path of a calibration.json. `uncertain` overrides it parameter by "
+                                  "parameter; without it members take the defaults.")
     timeline: list[TimelineEvent] = Field(default_factory=list, description="Dated policy events.")
     actors: list[ActorSpec] = Field(default_factory=list, description="Strategic actors (China, the G-7, partner "
                                     "states) that move instruments each month; see docs/actors.md.")
@@ -54,6 +59,14 @@ class Scenario(BaseModel):
         unknown = sorted(set(value) - set(PARAMETERS))
         if unknown:
             raise ValueError(f"unknown parameter(s) {unknown}; known: {', '.join(sorted(PARAMETERS))}")
+        return value
+
+    @field_validator("posterior")
+    @classmethod
+    def _posterior_found(cls, value: str | None) -> str | None:
+        if value is not None and not posterior_exists(value):
+            raise ValueError(f"no calibration {value!r}: name a shipped one ({', '.join(SHIPPED_POSTERIORS)}) or "
+                             "the path of a calibration.json written by `reesim calibrate`")
         return value
 
     @model_validator(mode="after")
@@ -148,7 +161,12 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 def resolve_extends(data: dict[str, Any], folder: Path | None,
                     known: Mapping[str, Scenario] | None = None) -> dict[str, Any]:
-    """The scenario's fields with its parent's merged in: the parent's timeline first, then its own."""
+    """The scenario's fields with its parent's merged in: the parent's timeline first, then its own. A
+    posterior given as a path is read relative to the scenario file, as `extends` is."""
+    posterior = data.get("posterior")
+    if folder is not None and isinstance(posterior, str) and posterior not in SHIPPED_POSTERIORS \
+            and not Path(posterior).is_absolute() and (folder / posterior).is_file():
+        data = {**data, "posterior": str(folder / posterior)}
     parent_ref = data.get("extends")
     if not parent_ref:
         return data

@@ -22,8 +22,7 @@ from reesim.actors.metrics import Recorder, outcomes
 from reesim.actors.signals import lens
 from reesim.actors.specs import ActorSpec, StrategicActor, build_actors, with_commitments
 from reesim.engine.core import Engine, Solver
-from reesim.engine.parameters import draw_parameters
-from reesim.engine.simulate import default_solver, policy_context
+from reesim.engine.simulate import default_solver, member_parameters, policy_context
 from reesim.policy.schedule import PolicySchedule
 from reesim.scenario import Scenario
 from reesim.world import load_world
@@ -55,7 +54,7 @@ def play(scenario: Scenario, specs: Sequence[ActorSpec] = (), *, leverage: Lever
     scenario = with_commitments(scenario, specs)
     children = np.random.SeedSequence(scenario.seed).spawn(scenario.members)
     rngs = [np.random.default_rng(child) for child in children]
-    params = draw_parameters(dict(scenario.uncertain), rngs)
+    params = member_parameters(scenario, rngs)
     ctx = policy_context(scenario, load_world(scenario.world), params)
     months = scenario.months()
     actors = build_actors(specs, scenario.seed)

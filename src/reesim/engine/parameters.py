@@ -7,6 +7,7 @@ from a distribution named in the scenario.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
@@ -26,51 +27,61 @@ class Parameter(BaseModel):
     upper: float = np.inf
 
 
+def _calibrated(low: float, high: float, note: str = "") -> str:
+    """The basis of a default fitted to the 2010-2011 crisis: the calibration's least-squares point, with the
+    90 % interval of its ABC posterior, which the 2024 scenarios draw from (docs/calibration.md)."""
+    text = f"calibrated on the 2010-11 crisis (docs/calibration.md): least-squares point; 90 % posterior {low:g}-{high:g}"
+    return f"{text}; {note}" if note else text
+
+
 PARAMETERS: dict[str, Parameter] = {
     "elasticity_short": Parameter(
-        default=0.15, unit="-", lower=0.0, upper=2.0,
+        default=0.1694, unit="-", lower=0.0, upper=2.0,
         description="Short-run price elasticity of final demand (absolute value).",
-        basis="facts.md F: defaults -0.1 to -0.3 (unverified); Chinese exports 2010-11 imply -0.2 to -0.4"),
+        basis=_calibrated(0.094, 0.57, "facts.md F assumed -0.1 to -0.3 (unverified)")),
     "elasticity_long": Parameter(
-        default=0.7, unit="-", lower=0.0, upper=3.0,
+        default=0.4613, unit="-", lower=0.0, upper=3.0,
         description="Long-run price elasticity of final demand (substitution and thrifting), absolute value.",
-        basis="facts.md F: defaults -0.5 to -1.0 (unverified); US consumption 2010-12 arc elasticity about -0.8"),
+        basis=_calibrated(0.47, 1.3,
+                          "facts.md F assumed -0.5 to -1.0; US consumption 2010-12 arc about -0.8")),
     "substitution_months": Parameter(
-        default=36.0, unit="months", lower=1.0, upper=240.0,
+        default=23.96, unit="months", lower=1.0, upper=240.0,
         description="Time constant with which the long-run demand response builds up.",
-        basis="assumed: Toyota, Honda and Nissan redesigns after 2011 took two to four years (facts.md D)"),
+        basis=_calibrated(14.0, 47.0,
+                          "Toyota, Honda and Nissan redesigns after 2011 took two to four years (facts.md D)")),
     "growth_scale": Parameter(
         default=1.0, unit="-", lower=0.0, upper=3.0,
         description="Multiplier on the dataset's demand growth rates.",
         basis="assumed; 1 reproduces demand.csv"),
     "stock_cover_months": Parameter(
-        default=2.0, unit="months", lower=0.0, upper=24.0,
+        default=1.69, unit="months", lower=0.0, upper=24.0,
         description="Inventory that holders in a region target, in months of the region's base throughput.",
-        basis="assumed: two months of working stock at traders, plants and users"),
+        basis=_calibrated(0.74, 5.5)),
     "input_cover_months": Parameter(
         default=1.0, unit="months", lower=0.0, upper=12.0,
         description="Input stock that plants keep beyond the current month's needs, in months of use.",
         basis="assumed"),
     "stock_price_response": Parameter(
-        default=2.0, unit="-", lower=0.0, upper=5.0,
+        default=0.5453, unit="-", lower=0.0, upper=5.0,
         description="Relative cut in desired stocks per 100% of price above its expected level.",
-        basis="assumed: holders sell into spikes and buy on dips"),
+        basis=_calibrated(0.28, 4.1)),
     "precaution": Parameter(
-        default=1.0, unit="-", lower=0.0, upper=10.0,
+        default=0.3383, unit="-", lower=0.0, upper=10.0,
         description="Extra desired cover per unit of perceived supply risk (precautionary buying).",
-        basis="assumed: users stockpiled in 2010-11 and in 2025 as controls were imposed"),
+        basis=_calibrated(0.11, 7.5,
+                          "trades off with the 2010-crisis speculation's risk (5), which it multiplies")),
     "expectation_speed": Parameter(
-        default=0.3, unit="1/month", lower=0.01, upper=1.0,
+        default=0.1253, unit="1/month", lower=0.01, upper=1.0,
         description="Weight of the latest price in adaptive price expectations.",
-        basis="assumed"),
+        basis=_calibrated(0.073, 0.58)),
     "utilisation_response": Parameter(
-        default=1.0, unit="-", lower=0.0, upper=10.0,
+        default=0.5938, unit="-", lower=0.0, upper=10.0,
         description="Change in a plant's utilisation per unit change of its margin relative to output value.",
-        basis="assumed: calibrated so base-year margins give base-year utilisation"),
+        basis=_calibrated(0.24, 4.1)),
     "mine_response": Parameter(
-        default=0.2, unit="-", lower=0.0, upper=10.0,
+        default=0.06867, unit="-", lower=0.0, upper=10.0,
         description="Change in a mine's utilisation per unit change of its margin relative to output value.",
-        basis="facts.md F: ex-China short-run supply about 0; mines run on fixed costs and contracts"),
+        basis=_calibrated(0.06, 0.91, "facts.md F: ex-China short-run supply about 0")),
     "separation_recovery": Parameter(
         default=0.95, unit="-", lower=0.5, upper=1.0,
         description="Share of the REO fed to a separation plant recovered as saleable oxides.",
@@ -104,15 +115,14 @@ PARAMETERS: dict[str, Parameter] = {
         basis="facts.md C1: +21.4% in 2023 and +5.9% in 2024; assumed 7%/yr, near the 7.5-8.7%/yr growth "
               "of NdFeB demand (Adamas), so the baseline quota follows demand"),
     "price_ceiling_multiple": Parameter(
-        default=20.0, unit="-", lower=1.5, upper=1000.0,
+        default=33.74, unit="-", lower=1.5, upper=1000.0,
         description="Price (as a multiple of the base price) at which remaining demand goes unserved.",
-        basis="assumed: Dy rose about 20-fold from 2008 to its 2011 peak (facts.md D2)"),
+        basis=_calibrated(26.0, 74.0)),
     "reservation_price_share": Parameter(
-        default=0.0, unit="-", lower=0.0, upper=0.9,
+        default=0.5729, unit="-", lower=0.0, upper=0.9,
         description="Price, as a share of the base-year price, below which holders keep a product rather than "
                     "sell it: a glut goes into stock at that price instead of clearing at zero.",
-        basis="assumed: producers do not finish a co-product (La, Ce in a glut) for less than its finishing "
-              "cost; 0 is free disposal"),
+        basis=_calibrated(0.29, 0.58)),
     "project_delay_max": Parameter(
         default=0.0, unit="months", lower=0.0, upper=120.0,
         description="Upper bound of the uniform delay drawn for announced projects' start dates.",
@@ -204,16 +214,30 @@ class Distribution(BaseModel):
         return float(rng.lognormal(np.log(self.mean) - sigma2 / 2, np.sqrt(sigma2)))  # type: ignore[arg-type]
 
 
-def draw_parameters(uncertain: dict[str, Distribution], rngs: list[np.random.Generator]) -> dict[str, np.ndarray]:
-    """Per-member values of every parameter: defaults, or one draw per member clipped to the bounds."""
+def draw_parameters(uncertain: dict[str, Distribution], rngs: list[np.random.Generator],
+                    posterior: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Per-member values of every parameter, clipped to the bounds: one draw per member from `uncertain`;
+    else, for the parameters of a `posterior` sample (name -> (n,) accepted values), one whole accepted
+    vector per member, so their joint distribution is kept; else the default.
+
+    The posterior's pick comes from a stream spawned off each member's generator, so adding a posterior to
+    a scenario leaves every other draw of the member (parameters, outages, project delays) as it was.
+    """
     unknown = set(uncertain) - set(PARAMETERS)
     if unknown:
         raise KeyError(f"unknown parameter(s) {sorted(unknown)}; known: {', '.join(sorted(PARAMETERS))}")
+    joint = {k: np.asarray(v, dtype=float) for k, v in (posterior or {}).items() if k not in uncertain}
+    pick = np.zeros(len(rngs), dtype=int)
+    if joint:
+        size = len(next(iter(joint.values())))
+        pick = np.array([rng.spawn(1)[0].integers(size) for rng in rngs])
     out: dict[str, np.ndarray] = {}
     for name, spec in PARAMETERS.items():
         if name in uncertain:
             values = np.array([uncertain[name].draw(rng) for rng in rngs])
-            out[name] = np.clip(values, spec.lower, spec.upper)
+        elif name in joint:
+            values = joint[name][pick]
         else:
-            out[name] = np.full(len(rngs), spec.default)
+            values = np.full(len(rngs), spec.default)
+        out[name] = np.clip(values, spec.lower, spec.upper)
     return out

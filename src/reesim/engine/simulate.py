@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from reesim.calibration.posterior import read_posterior
 from reesim.engine.core import Engine, Solver, StepResult
 from reesim.engine.parameters import PARAMETERS, draw_parameters
 from reesim.engine.structure import Structure, build_structure
@@ -28,6 +29,12 @@ def default_solver() -> Solver:
     from reesim.market.fast import solve_fast
 
     return solve_fast
+
+
+def member_parameters(scenario: Scenario, rngs: list[np.random.Generator]) -> dict[str, np.ndarray]:
+    """Every member's parameters: the scenario's `uncertain` draws, its posterior's, or the defaults."""
+    posterior = read_posterior(scenario.posterior) if scenario.posterior else None
+    return draw_parameters(dict(scenario.uncertain), rngs, posterior)
 
 
 def scenario_world(scenario: Scenario, world: World | None = None) -> World:
@@ -79,7 +86,7 @@ def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: Wedg
     structure = build_structure(world)
     children = np.random.SeedSequence(scenario.seed).spawn(scenario.members)
     rngs = [np.random.default_rng(child) for child in children]
-    params = given_parameters(draw_parameters(dict(scenario.uncertain), rngs), params or {})
+    params = given_parameters(member_parameters(scenario, rngs), params or {})
     months = scenario.months()
     if variables is None:  # informal flows are zero without a smuggling channel: not kept unless asked
         smuggling = any(e.instrument == "smuggling" for e in scenario.timeline)
