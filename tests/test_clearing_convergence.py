@@ -12,6 +12,11 @@ routes tie with other floor-bound exporters' uncapped ones, token-demand nodes e
 suppliers, capped routes at zero reduced cost from both ends. Many are degenerate enough that HiGHS gives
 up; `reference` marks the rows where it solves them (the fast prices must then match), the others are
 checked as equilibria. A member's prices must also not depend on the other members of its batch.
+
+tests/data/clearing_ties_cycling.npz holds one oxide:Eu row of the 2024 baseline with one of the
+calibration's posterior vectors (stop 13) on which the sweeps cycled to max_iter even from a cold start,
+leaving a node 214 t out of balance: every route costs the same 0.5 USD/kg and most regions sit at one
+of two prices. `solve_fast` now solves such a row again with its ties broken.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from reesim.market.reference import solve_reference
 
 DATA = Path(__file__).parent / "data" / "clearing_ties.npz"
 DEGENERATE = Path(__file__).parent / "data" / "clearing_ties_degenerate.npz"
+CYCLING = Path(__file__).parent / "data" / "clearing_ties_cycling.npz"
 FIELDS = ("a", "slope", "lo", "hi", "transport", "markup", "cap", "floor", "ceiling")
 
 
@@ -131,3 +137,16 @@ def test_member_prices_do_not_depend_on_the_batch() -> None:
     alone = member([base], 0)
     np.testing.assert_allclose(member([base, *others], 0), alone, rtol=1e-9)
     np.testing.assert_allclose(member([others[0], base, others[1]], 1), alone, rtol=1e-9)
+
+
+def test_a_row_that_cycles_is_solved_with_its_ties_broken() -> None:
+    data = np.load(CYCLING)
+    problem = ClearingProblem(**{f: data[f] for f in FIELDS})
+    ref = solve_reference(problem)
+    assert ref.converged.all()
+    for kwargs in ({}, {"warm_price": data["warm_price"]},
+                   {"warm_price": data["warm_price"], "warm_flow": data["warm_flow"]}):
+        sol = solve_fast(problem, **kwargs)
+        assert sol.converged.all() and (sol.iterations > 100).all()  # the first pass ran to max_iter
+        assert _equilibrium_violation(problem, sol) < 1e-8  # on the problem as given, not the perturbed one
+        np.testing.assert_allclose(sol.price, ref.price, rtol=1e-6)

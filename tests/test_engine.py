@@ -9,7 +9,7 @@ import pytest
 import reesim
 from reesim.engine.core import EPS_DEMAND, Engine
 from reesim.engine.parameters import Distribution, draw_parameters
-from reesim.engine.simulate import default_solver, policy_context
+from reesim.engine.simulate import default_solver, policy_context, run_scenario
 from reesim.engine.structure import build_structure
 from reesim.engine.wedges import ConstantWedges, MonthWedges
 from reesim.errors import InputError
@@ -232,3 +232,32 @@ def test_greenfield_candidates_are_built_only_when_margins_justify_them():
     assert magnets and not any(f.endswith("_MAGNET") for f in calm)
     # A decision at a yearly review, then the greenfield lead time (30 months x 1.5): never before 2027.
     assert all(month >= "2027-01" for month in magnets.values())
+
+
+# One accepted vector of the 2010 calibration's posterior (stop 13) under which the 2024 baseline's Eu
+# oxide row cycled: every route costs 0.5 USD/kg and most regions sit at one of two prices.
+CYCLING_CASE = {"elasticity_long": 1.4495674975174466, "elasticity_short": 0.5959064234501598,
+                "expectation_speed": 0.11719070287375422, "mine_response": 0.13424245791292533,
+                "precaution": 0.48858185923782776, "price_ceiling_multiple": 73.01989271870909,
+                "reservation_price_share": 0.576248563078183, "stock_cover_months": 1.2647360500252431,
+                "stock_price_response": 1.3845689514165413, "substitution_months": 43.84793414965087,
+                "utilisation_response": 4.704969763055421}
+
+
+def test_the_engine_breaks_route_ties_so_the_clearing_never_cycles():
+    """Without the engine's tie-break the first pass of the sweeps ran to max_iter on Eu oxide in 76 of
+    the 144 months of this run (and the solver's retry then had to settle it)."""
+    from reesim.market.fast import _solve
+
+    first_pass = []
+
+    def solver(problem, warm_price=None, warm_flow=None):
+        sol = _solve(problem, 1e-10, 100, warm_price, warm_flow)  # no retry: the engine's problems must settle
+        first_pass.append(bool(sol.converged.all()))
+        return sol
+
+    base = load_scenario("baseline").model_dump()
+    fixed = {name: {"kind": "fixed", "value": value} for name, value in CYCLING_CASE.items()}
+    scenario = load_scenario({**base, "posterior": None, "uncertain": {**base["uncertain"], **fixed}})
+    run_scenario(scenario, solver=solver, variables=("price",))
+    assert len(first_pass) == 144 and all(first_pass), first_pass.count(False)

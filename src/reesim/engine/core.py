@@ -18,7 +18,7 @@ from reesim.engine.calibration import balance_base_year
 from reesim.engine.layout import DEMAND, EPSILON, HOLDERS, STOCKPILE, PieceLayout, build_layout
 from reesim.engine.structure import STAGES, Structure
 from reesim.engine.wedges import MonthWedges, WedgeSchedule
-from reesim.market.problem import ClearingProblem, ClearingSolution
+from reesim.market.problem import ClearingProblem, ClearingSolution, tie_break
 
 Solver = Callable[..., ClearingSolution]
 U_NEW = 0.85  # utilisation of a new line at base margins (assumed)
@@ -227,6 +227,10 @@ class Engine:
         self.smuggled = np.broadcast_to(0.0, (m, n_p, n_r, n_r))  # t/month on informal channels (no copy while none)
         self.smuggling = False  # whether any informal flow is under way (the baseline skips the channel)
         self.last: StepResult | None = None  # what the wedge schedule observes at the next step
+        # Every route's cost carries its own amount below 1e-9 USD/kg, so that no two delivered costs tie
+        # exactly: with one freight rate everywhere and many regions at one price the clearing's sweeps could
+        # cycle between tied route patterns (`reesim.market.problem.tie_break`).
+        self.tie_break = tie_break(n_r)
 
     # -- capacity -------------------------------------------------------------------------------------------
     def available_capacity(self, t: int, w: MonthWedges) -> tuple[np.ndarray, np.ndarray]:
@@ -353,10 +357,10 @@ class Engine:
         lo[:, e_prod, e_slot, e_reg] = np.minimum(0.0, held - q * most)
         b, k = m * n_p, lay.k
         freight = self.freight[:, s.product_stage].reshape(b, 1, 1)
-        if np.ndim(w.unit_wedge) == 0:  # the diagonal is ignored, so one cost per row is a broadcast view
-            transport = np.broadcast_to(freight + float(w.unit_wedge), (b, n_r, n_r))
+        if np.ndim(w.unit_wedge) == 0:
+            transport = freight + float(w.unit_wedge) + self.tie_break  # (B, R, R)
         else:
-            transport = freight * (1 - np.eye(n_r)) + _route_rows(w.unit_wedge, m, n_r, n_p)
+            transport = freight * (1 - np.eye(n_r)) + _route_rows(w.unit_wedge, m, n_r, n_p) + self.tie_break
         rows = [x.reshape(b, k, n_r).transpose(0, 2, 1) for x in (a, slope, lo, hi)]  # (B, R, K) views
         problem = ClearingProblem(
             *rows, transport=transport, markup=_route_rows(w.markup, m, n_r, n_p),

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields, replace
 
 import numba
 import numpy as np
 from numba import njit
 
-from reesim.market.problem import ClearingProblem, ClearingSolution
+from reesim.market.problem import ClearingProblem, ClearingSolution, tie_break
 from reesim.market.row import ROW_OK, gather_row, new_row
 from reesim.market.sweeps import COLD, FROM_FLOWS, FROM_PRICES, new_solver_work, solve_row
 
@@ -53,9 +54,38 @@ def solve_fast(problem: ClearingProblem, *, tol: float = 1e-10, max_iter: int = 
     tree); max_iter: sweeps per row. warm_price (B, R), e.g. last period's prices, seeds prices and links
     the routes at zero reduced cost; adding warm_flow (B, R, R), last period's flows, seeds the routes that
     carried flow instead, which usually leaves one sweep to confirm. Either way the answer is the cold one.
-    converged=False marks a row that hit max_iter or whose demand cannot be met under an infinite ceiling
-    (the shortfall then shows as ceiling_fill at its component's root node).
+    A row that runs to max_iter is solved again with its ties broken (`_break_ties`).
+    converged=False marks a row that still does not settle or whose demand cannot be met under an infinite
+    ceiling (the shortfall then shows as ceiling_fill at its component's root node).
     """
+    sol = _solve(problem, tol, max_iter, warm_price, warm_flow)
+    stuck = np.flatnonzero(~sol.converged)
+    return _break_ties(problem, sol, stuck, tol, max_iter) if len(stuck) else sol
+
+
+def _break_ties(problem: ClearingProblem, sol: ClearingSolution, stuck: np.ndarray, tol: float,
+                max_iter: int) -> ClearingSolution:
+    """Solve the `stuck` rows again with every route's cost raised by its own amount below TIE_BREAK
+    (`reesim.market.problem.tie_break`). A row can cycle between route patterns that tie exactly (seen in
+    the 2024 world on Sm and Eu oxides with some calibrated behaviours: the sweeps ran to max_iter and left
+    a node 214 t out of balance). The engine breaks ties in every problem it builds; this catches other
+    callers' rows. A row whose demand cannot be met under an infinite ceiling keeps its first answer.
+    """
+    rows = ClearingProblem(*(np.asarray(getattr(problem, f.name))[stuck] for f in fields(problem)))
+    retry = _solve(replace(rows, transport=rows.transport + tie_break(problem.shape[1])), tol, max_iter, None, None)
+    settled = stuck[retry.converged]
+    out = {}
+    for f in fields(sol):
+        values = getattr(sol, f.name).copy()
+        again = getattr(retry, f.name)[retry.converged]
+        values[settled] = again + (values[settled] if f.name == "iterations" else 0)
+        out[f.name] = values
+    return ClearingSolution(**out)
+
+
+def _solve(problem: ClearingProblem, tol: float, max_iter: int, warm_price: np.ndarray | None,
+           warm_flow: np.ndarray | None) -> ClearingSolution:
+    """One pass of the kernel over every row."""
     problem.check_shapes()  # the values are checked row by row as the kernel reads them
     n_b, n_r, _ = problem.shape
     start_from, warm_p, warm_f = _warm_start(n_b, n_r, warm_price, warm_flow)

@@ -30,6 +30,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+TIE_BREAK = 1e-9  # USD/kg: the largest route-cost increment that breaks exact ties between routes
+
+
+def tie_break(n_r: int) -> np.ndarray:
+    """(R, R) distinct route-cost increments in (0, TIE_BREAK] USD/kg, zero on the diagonal.
+
+    Where one freight rate applies on every route and many regions sit at one price, delivered costs tie
+    exactly and the sweeps of the fast solver can cycle between tied route patterns. Distinct increments
+    break the ties, as the perturbation method does against cycling in the simplex method; prices move by
+    less than TIE_BREAK.
+    """
+    return TIE_BREAK * np.arange(1, n_r * n_r + 1).reshape(n_r, n_r) / (n_r * n_r) * (1.0 - np.eye(n_r))
+
 
 @dataclass(frozen=True)
 class ClearingProblem:
