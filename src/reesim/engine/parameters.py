@@ -47,7 +47,7 @@ PARAMETERS: dict[str, Parameter] = {
     "substitution_months": Parameter(
         default=23.96, unit="months", lower=1.0, upper=240.0,
         description="Time constant with which the long-run demand response builds up.",
-        basis=_calibrated(14.0, 47.0,
+        basis=_calibrated(13.0, 47.0,
                           "Toyota, Honda and Nissan redesigns after 2011 took two to four years (facts.md D)")),
     "growth_scale": Parameter(
         default=1.0, unit="-", lower=0.0, upper=3.0,
