@@ -261,3 +261,32 @@ def test_the_engine_breaks_route_ties_so_the_clearing_never_cycles():
     scenario = load_scenario({**base, "posterior": None, "uncertain": {**base["uncertain"], **fixed}})
     run_scenario(scenario, solver=solver, variables=("price",))
     assert len(first_pass) == 144 and all(first_pass), first_pass.count(False)
+
+
+def test_a_run_says_where_the_clearing_did_not_settle():
+    """Markets whose clearing ran to its limit are named in a ClearingWarning and in the dataset's attrs;
+    a run whose every market settles warns of nothing."""
+    import dataclasses
+    import json
+    import warnings
+
+    from reesim.errors import ClearingWarning
+    from reesim.market.fast import solve_fast
+
+    scenario = load_scenario("baseline", members=2, end="2024-06")
+    products = list(build_structure(load_world()).products)
+    la = products.index("oxide:La")
+
+    def flaky(problem, **kwargs):  # member 1's lanthanum market does not settle
+        sol = solve_fast(problem, **kwargs)
+        converged = sol.converged.copy()
+        converged[len(products) + la] = False
+        return dataclasses.replace(sol, converged=converged)
+
+    with pytest.warns(ClearingWarning, match=r"did not settle in 6 of 336 .*oxide:La 6"):
+        results = run_scenario(scenario, solver=flaky, variables=("price",))
+    assert json.loads(results.dataset.attrs["unsettled_markets"]) == {"oxide:La": 6}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ClearingWarning)
+        plain = run_scenario(scenario, variables=("price",))
+    assert "unsettled_markets" not in plain.dataset.attrs

@@ -55,3 +55,8 @@ class DatasetError(ValueError):
 
 class UsgsLayoutError(InputError):
     """A USGS data file whose layout is not the one reesim reads."""
+
+
+class ClearingWarning(UserWarning):
+    """A run in which the market clearing did not settle in some (member, month, product) markets: their
+    prices and flows may be off. The run's dataset lists them in `attrs["unsettled_markets"]`."""

@@ -22,7 +22,7 @@ from reesim.actors.metrics import Recorder, outcomes
 from reesim.actors.signals import lens
 from reesim.actors.specs import ActorSpec, StrategicActor, build_actors, with_commitments
 from reesim.engine.core import Engine, Solver
-from reesim.engine.simulate import default_solver, member_parameters, policy_context
+from reesim.engine.simulate import default_solver, member_parameters, policy_context, report_unsettled
 from reesim.policy.schedule import PolicySchedule
 from reesim.scenario import Scenario
 from reesim.world import load_world
@@ -79,5 +79,6 @@ def play(scenario: Scenario, specs: Sequence[ActorSpec] = (), *, leverage: Lever
         if progress is not None:
             progress(t + 1, len(months))
     schedule.finish(engine.last, len(months))
+    report_unsettled(engine, scenario.name, len(months))
     lev = leverage_dataset(run, forks, leverage, months) if forks else None
     return Played(recorder.dataset(schedule.ledger), lev, actors)

@@ -227,6 +227,7 @@ class Engine:
         self.smuggled = np.broadcast_to(0.0, (m, n_p, n_r, n_r))  # t/month on informal channels (no copy while none)
         self.smuggling = False  # whether any informal flow is under way (the baseline skips the channel)
         self.last: StepResult | None = None  # what the wedge schedule observes at the next step
+        self.unsettled = np.zeros((m, n_p), dtype=np.int64)  # months whose clearing did not settle, per market
         # Every route's cost carries its own amount below 1e-9 USD/kg, so that no two delivered costs tie
         # exactly: with one freight rate everywhere and many regions at one price the clearing's sweeps could
         # cycle between tied route patterns (`reesim.market.problem.tie_break`).
@@ -514,6 +515,7 @@ class Engine:
             sol = self._clear_pool(problem, sol, w)
         else:
             self.licence = np.zeros(m)
+        self.unsettled += ~sol.converged.reshape(m, n_p)
         price = _planes(sol.price.reshape(m, n_p, n_r))  # (M, R, P)
         # Holders keep what they did not sell, plus what a floor buyer took (surplus stays in stock).
         disposal = _planes(sol.floor_take.reshape(m, n_p, n_r))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -11,6 +13,7 @@ from reesim.engine.core import Engine, Solver, StepResult
 from reesim.engine.parameters import PARAMETERS, draw_parameters
 from reesim.engine.structure import Structure, build_structure
 from reesim.engine.wedges import ConstantWedges, WedgeSchedule
+from reesim.errors import ClearingWarning
 from reesim.policy.context import PolicyContext
 from reesim.policy.event import Event
 from reesim.policy.plants import add_policy_plants
@@ -120,7 +123,26 @@ def run_scenario(scenario: Scenario, *, world: World | None = None, wedges: Wedg
     if schedule is not None:
         policy = {"in_force": {k: v[:, first:] for k, v in schedule.in_force_log.items()},
                   "ledger": {k: v[:, first:] for k, v in schedule.ledger.entries.items()}}
-    return assemble_results(scenario, world, structure, params, months[first:], kept, calibration, policy)
+    results = assemble_results(scenario, world, structure, params, months[first:], kept, calibration, policy)
+    unsettled = report_unsettled(engine, scenario.name, len(months))
+    if unsettled:
+        results.dataset.attrs["unsettled_markets"] = json.dumps(unsettled)
+    return results
+
+
+def report_unsettled(engine: Engine, name: str, months: int) -> dict[str, int]:
+    """Months per product in which the clearing of some member did not settle (the solver ran to its
+    iteration limit even with route ties broken), with a ClearingWarning when there are any: the prices and
+    flows of those markets may be off, and an analyst must know rather than read them as equilibria."""
+    counts = engine.unsettled.sum(axis=0)
+    unsettled = {p: int(c) for p, c in zip(engine.s.products, counts) if c}
+    if unsettled:
+        total = engine.m * months * len(engine.s.products)
+        listed = ", ".join(f"{p} {c}" for p, c in unsettled.items())
+        warnings.warn(f"{name}: the market clearing did not settle in {sum(unsettled.values())} of {total} "
+                      f"(member, month, product) markets ({listed}); their prices and flows may be off "
+                      "(docs/limits.md)", ClearingWarning, stacklevel=3)
+    return unsettled
 
 
 def given_parameters(drawn: dict[str, np.ndarray], given: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
