@@ -9,18 +9,17 @@ closures and expansions update. Arrays carry the member axis first; nothing loop
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
 from reesim.engine.calibration import balance_base_year
 from reesim.engine.layout import DEMAND, EPSILON, HOLDERS, STOCKPILE, PieceLayout, build_layout
+from reesim.engine.licence_pool import Solver, clear_pool
 from reesim.engine.structure import STAGES, Structure
-from reesim.engine.wedges import MonthWedges, WedgeSchedule
+from reesim.engine.wedges import MonthWedges, WedgeSchedule, per_member
 from reesim.market.problem import ClearingProblem, ClearingSolution, tie_break
 
-Solver = Callable[..., ClearingSolution]
 U_NEW = 0.85  # utilisation of a new line at base margins (assumed)
 MIN_BASE_MARGIN = 0.10  # share of output value that a line running in 2024 earned at least (calibration)
 HIGH_USE = 0.9  # utilisation above which owners consider expanding
@@ -39,10 +38,6 @@ def _col(values: np.ndarray, ndim: int) -> np.ndarray:
 def _by_stage(params: dict[str, np.ndarray], prefix: str) -> np.ndarray:
     """Per-member values of a stage parameter family (e.g. lag_mining ... lag_magnet) as (M, 4)."""
     return np.stack([params[f"{prefix}_{st}"] for st in STAGES], axis=1)
-
-
-def _bcast(value: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
-    return np.broadcast_to(np.asarray(value, dtype=float), shape)
 
 
 def _scatter_sum(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
@@ -69,46 +64,12 @@ def _put(values: np.ndarray, k: int, *buffers: np.ndarray) -> None:
         buffer[:, :, k] = values.transpose(0, 2, 1)
 
 
-def _take_rows(kept: ClearingSolution, trial: ClearingSolution, rows: np.ndarray) -> ClearingSolution:
-    """`kept` with the rows where `rows` is true replaced by `trial`'s."""
-    return ClearingSolution(**{f.name: np.where(rows.reshape((-1,) + (1,) * (getattr(kept, f.name).ndim - 1)),
-                                                getattr(trial, f.name), getattr(kept, f.name)) for f in fields(kept)})
-
-
-def _fill_allowance(below: ClearingSolution, above: ClearingSolution, f_below: np.ndarray, f_above: np.ndarray,
-                    closed: np.ndarray, goods: int) -> ClearingSolution:
-    """Where exports jump at the licence price (the bracket closed on a price with exports under the
-    allowance just above it and over it just below), mix the two clearings so exports meet the allowance.
-
-    A jump comes from a flat piece: at a price ceiling buyers take any quantity up to their demand, so at
-    the licence price that brings a cheap good's foreign price to its ceiling its exports may be anything
-    from none to all. Both ends clear the same problem (their licence prices differ by 1e-12), whose
-    solutions form a convex set, so the mix is a clearing too, and the only one that uses the quota it
-    prices: without it a positive licence price would leave part of the quota unused.
-    """
-    if not closed.any():
-        return below
-    weight = np.where(closed, -f_below / np.where(closed, f_above - f_below, 1.0), 0.0)  # share of `above`
-    w = np.repeat(weight, goods)
-    mixed = {}
-    for f in fields(below):
-        low, high = getattr(below, f.name), getattr(above, f.name)
-        if f.name == "converged":
-            mixed[f.name] = low & high
-        elif f.name == "iterations":
-            mixed[f.name] = np.maximum(low, high)
-        else:
-            shape = (-1,) + (1,) * (low.ndim - 1)
-            mixed[f.name] = (1.0 - w.reshape(shape)) * low + w.reshape(shape) * high
-    return ClearingSolution(**mixed)
-
-
 def _route_rows(value: np.ndarray | float, m: int, n_r: int, n_p: int) -> np.ndarray:
     """A route wedge (R, R, P), optionally per member, as clearing rows (M x P, R, R): a broadcast view
     when it is one number."""
     if np.ndim(value) == 0:
         return np.broadcast_to(np.float64(value), (m * n_p, n_r, n_r))
-    return np.ascontiguousarray(_bcast(value, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2)).reshape(m * n_p, n_r, n_r)
+    return np.ascontiguousarray(per_member(value, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2)).reshape(m * n_p, n_r, n_r)
 
 
 @dataclass
@@ -237,7 +198,7 @@ class Engine:
     def available_capacity(self, t: int, w: MonthWedges) -> tuple[np.ndarray, np.ndarray]:
         """Physical capacity available this month (M, N) and the quota limit on throughput (inf if none)."""
         s, p, m_ = self.s, self.p, self.m
-        planned = s.line_start[None, :] + self.delay + _bcast(w.start_delay, (m_, s.shape[3]))
+        planned = s.line_start[None, :] + self.delay + per_member(w.start_delay, (m_, s.shape[3]))
         since = t - np.where(s.line_candidate[None, :], self.build_start, planned)
         ramp = np.where(since >= 0, np.minimum(1.0, (since + 1) / np.maximum(s.line_ramp[None, :], 1)), 0.0)
         starts = self.outage_draw[:, t, :] < _col(p["outage_probability"], 2)
@@ -248,15 +209,15 @@ class Engine:
         self.added += np.where(due, self.pending, 0.0)
         self.pending = np.where(due, 0.0, self.pending)
         nameplate = s.line_capacity[None, :] * ramp + self.added
-        cap = nameplate * (1.0 - outage) * ~self.closed * _bcast(w.capacity_factor, (m_, s.shape[3]))
+        cap = nameplate * (1.0 - outage) * ~self.closed * per_member(w.capacity_factor, (m_, s.shape[3]))
         limit = np.full_like(cap, np.inf)
         for kind in (1, 2):  # China's quotas cap the holders' throughput, allocated by base-year output
             held = s.line_quota == kind
             if held.any():  # a quota below the balanced base year is lifted to it (see calibration)
                 base = max(s.quota_base[kind - 1], self.x0[held].sum())
                 path = base * (1.0 + self.p["quota_growth"]) ** (t / 12.0)
-                fixed = _bcast(w.quota, (m_, 2))[:, kind - 1] / 12.0  # a policy's quota, t/yr -> t/month
-                quota = np.where(np.isnan(fixed), path, fixed) * _bcast(w.quota_scale, (m_, 2))[:, kind - 1]
+                fixed = per_member(w.quota, (m_, 2))[:, kind - 1] / 12.0  # a policy's quota, t/yr -> t/month
+                quota = np.where(np.isnan(fixed), path, fixed) * per_member(w.quota_scale, (m_, 2))[:, kind - 1]
                 share = self.x0[held] / self.x0[held].sum()
                 limit[:, held] = quota[:, None] * share[None, :]
         return cap, limit
@@ -274,7 +235,7 @@ class Engine:
         made = price[:, s.line_region[out_line], out_prod] * s.outputs[out_line, out_prod]
         value = _scatter_sum(made, out_line, n_l) * self.recovery * self.yield_factor
         used = price[:, lay.input_region, lay.input_product] * self.inputs[:, lay.input_line, lay.input_product]
-        cost = _scatter_sum(used, lay.input_line, n_l) + self.unit_cost + _bcast(w.cost_offset, (self.m, n_l))
+        cost = _scatter_sum(used, lay.input_line, n_l) + self.unit_cost + per_member(w.cost_offset, (self.m, n_l))
         return value - cost
 
     # -- clearing -------------------------------------------------------------------------------------------
@@ -287,7 +248,7 @@ class Engine:
         growth = (1.0 + s.demand_growth[r, sec, prod][None] * _col(p["growth_scale"], 2)) ** (t / 12.0)
         long_gap = np.maximum(p["elasticity_long"] - p["elasticity_short"], 0.0)
         substitution = (self.price_smooth / s.price_base[None, None, :]) ** (-_col(long_gap, 3))
-        factor = _bcast(w.demand_factor, (self.m,) + s.demand_base.shape)[:, r, sec, prod]
+        factor = per_member(w.demand_factor, (self.m,) + s.demand_base.shape)[:, r, sec, prod]
         return self.demand_base * growth * substitution[:, r, prod] * factor
 
     def node_demand(self, d_ref: np.ndarray) -> np.ndarray:
@@ -316,24 +277,24 @@ class Engine:
         pe = np.maximum(self.price_exp, 1e-9)  # (M, R, P), like the state; planes take the transpose
         # Holders: net supply = available - desired closing stock S*(p) = T (1 + h - h p / pe), clipped to
         # [0, MAX_COVER T]: they sell into spikes and, when prices fall below expectations, buy for stock.
-        risk = self.risk + _bcast(w.tension, (m, n_r, n_p))  # price surprises plus policy-signalled risk
+        risk = self.risk + per_member(w.tension, (m, n_r, n_p))  # price surprises plus policy-signalled risk
         target = _col(p["stock_cover_months"], 3) * self.throughput_base[None] * (1 + _col(p["precaution"], 3) * risk)
         h = _col(p["stock_price_response"], 3)
         _put(avail - target * (1 + h), HOLDERS, a)
         _put(target * h / pe, HOLDERS, slope)
         _put(avail - MAX_COVER * target, HOLDERS, lo)
         _put(avail, HOLDERS, hi)
-        flow = np.maximum(_bcast(w.stock_flow, (m, n_r, n_p)), -self.stockpile)  # cannot release more than is held
+        flow = np.maximum(per_member(w.stock_flow, (m, n_r, n_p)), -self.stockpile)  # cannot release more than is held
         fixed = -flow
         if self.smuggling:  # smugglers buy at the origin and sell at the destination, outside the routes
             fixed = fixed + _planes(self.smuggled.sum(axis=2) - self.smuggled.sum(axis=3))
         _put(fixed, STOCKPILE, a, lo, hi)
-        ceiling = _bcast(w.price_ceiling, (m, n_r, n_p))
+        ceiling = per_member(w.price_ceiling, (m, n_r, n_p))
         ceiling = np.where(np.isnan(ceiling), _col(p["price_ceiling_multiple"], 3) * s.price_base, ceiling)
         # Below a reservation price holders keep a product rather than sell it (a co-product is not finished
         # for less than its finishing cost), so a glut piles up in stock instead of clearing at zero.
         reservation = _col(p["reservation_price_share"], 3) * s.price_base
-        floor = np.maximum(_bcast(w.price_floor, (m, n_r, n_p)), reservation)
+        floor = np.maximum(per_member(w.price_floor, (m, n_r, n_p)), reservation)
         # Final demand by sector: D = Dref (1 + e - e p / pe), clipped to [0, Dref (1 + e)]. Every sector's
         # piece bends at the same prices (0 and pe (1 + e) / e), so a node's sectors add up to one piece.
         eps = _col(p["elasticity_short"], 3)
@@ -392,8 +353,8 @@ class Engine:
             return
         m, (n_r, n_p, _, _) = self.m, self.s.shape
         off_diagonal = 1.0 - np.eye(n_r)
-        cap = _bcast(w.informal_cap, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2) * off_diagonal
-        cost = _bcast(w.informal_cost, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2)
+        cap = per_member(w.informal_cap, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2) * off_diagonal
+        cost = per_member(w.informal_cost, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2)
         price = (self.price_exp if self.last is None else self.last.price).transpose(0, 2, 1)  # (M, P, R)
         freight = self.freight[:, self.s.product_stage][:, :, None, None]
         origin = np.maximum(price[:, :, :, None], 1e-9) * (1.0 + cost)
@@ -421,88 +382,12 @@ class Engine:
         flow = None if self.last is None else self.last.trade.reshape(-1, n_r, n_r)
         return self.solver(problem, warm_price=warm_price, warm_flow=flow)
 
-    def _clear_pool(self, problem: ClearingProblem, sol: ClearingSolution, w: MonthWedges) -> ClearingSolution:
-        """Price a pool of tradable export licences within the month: one price per tonne L on every pool
-        route, the lowest at which the pool's exports do not exceed the month's allowance. `sol` is the
-        clearing without a licence price; members whose exports fit the allowance keep it (L = 0). For the
-        others exports fall as L rises (each route's cost rises by L), so L is bracketed from last month's
-        price and found by regula falsi (Illinois), every member at once, each trial a clearing of the pool
-        goods' rows of those members only; the answer is the feasible end of the bracket."""
-        m, n_p, n_r = self.m, len(self.s.products), problem.shape[1]
-        previous, self.licence = self.licence, np.zeros(m)
-        mask = _bcast(w.pool_route, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2).reshape(m * n_p, n_r, n_r)
-        allowance = _bcast(w.pool_allowance, (m,)).astype(float)
-        goods = np.flatnonzero(mask.reshape(m, n_p, -1).any(axis=(0, 2)))
-        if not len(goods):  # a pool without routes: nothing to price
-            return sol
-
-        def exports(flow: np.ndarray, rows: np.ndarray, count: int) -> np.ndarray:
-            return (flow * mask[rows]).sum(axis=(1, 2)).reshape(count, -1).sum(axis=1)
-
-        every = (np.arange(m)[:, None] * n_p + goods[None, :]).ravel()
-        excess = exports(sol.flow[every], every, m) - allowance
-        bind = np.flatnonzero(np.isfinite(allowance) & (excess > 1e-9 * np.maximum(allowance, 1.0)))
-        if not len(bind):
-            return sol
-        rows = (bind[:, None] * n_p + goods[None, :]).ravel()
-        base = ClearingProblem(*(getattr(problem, f.name)[rows] for f in fields(problem)))
-        route = mask[rows]
-        per_row = np.repeat(np.arange(len(bind)), len(goods))
-        target = allowance[bind]
-
-        def clear(price: np.ndarray, start: ClearingSolution) -> tuple[ClearingSolution, np.ndarray]:
-            trial = ClearingProblem(base.a, base.slope, base.lo, base.hi, base.transport + price[per_row, None, None]
-                                    * route, base.markup, base.cap, base.floor, base.ceiling)
-            out = self.solver(trial, warm_price=start.price, warm_flow=start.flow)
-            return out, exports(out.flow, rows, len(bind)) - target
-
-        start = ClearingSolution(*(getattr(sol, f.name)[rows] for f in fields(sol)))
-        lo, f_lo = np.zeros(len(bind)), excess[bind]
-        hi = np.maximum(previous[bind], 1.0)  # last month's price, a good first guess
-        best, f_hi = clear(hi, start)
-        above, e_above = start, f_lo.copy()  # the clearing at the bracket's lower end and its true excess
-        for _ in range(60):  # widen until every member's exports fit (prices beyond any good's value stop trade)
-            over = f_hi > 0
-            if not over.any():
-                break
-            lo, f_lo = np.where(over, hi, lo), np.where(over, f_hi, f_lo)
-            above, e_above = _take_rows(above, best, np.repeat(over, len(goods))), np.where(over, f_hi, e_above)
-            hi = np.where(over, hi * 4.0, hi)
-            trial, f_trial = clear(hi, best)
-            best = _take_rows(best, trial, np.repeat(over, len(goods)))
-            f_hi = np.where(over, f_trial, f_hi)
-        e_best = f_hi.copy()  # the true excess of `best` (Illinois halves f_hi, not the clearing)
-        side = np.zeros(len(bind), dtype=int)  # Illinois: halve the stale end's value after two same-side steps
-        tol = 1e-10 * np.maximum(target, 1.0)
-        for _ in range(50):
-            open_ = (f_hi < -tol) & (hi - lo > 1e-12 * (1.0 + hi))
-            if not open_.any():
-                break
-            guess = np.clip(hi - f_hi * (hi - lo) / np.where(f_hi != f_lo, f_hi - f_lo, -1.0), lo, hi)
-            guess = np.where((guess <= lo) | (guess >= hi), 0.5 * (lo + hi), guess)
-            trial, f = clear(np.where(open_, guess, hi), best)
-            feasible = open_ & (f <= 0)
-            raised = open_ & (f > 0)
-            best, e_best = _take_rows(best, trial, np.repeat(feasible, len(goods))), np.where(feasible, f, e_best)
-            above, e_above = _take_rows(above, trial, np.repeat(raised, len(goods))), np.where(raised, f, e_above)
-            f_lo = np.where(raised, f, np.where(feasible & (side == 1), 0.5 * f_lo, f_lo))
-            f_hi = np.where(feasible, f, np.where(raised & (side == -1), 0.5 * f_hi, f_hi))
-            lo, hi = np.where(raised, guess, lo), np.where(feasible, guess, hi)
-            side = np.where(feasible, 1, np.where(raised, -1, side))
-        best = _fill_allowance(best, above, e_best, e_above, closed=(e_best < -tol) & (hi - lo <= 1e-12 * (1.0 + hi)),
-                               goods=len(goods))
-        self.licence[bind] = hi
-        merged = {f.name: getattr(sol, f.name).copy() for f in fields(sol)}
-        for name, values in merged.items():
-            values[rows] = getattr(best, name)
-        return ClearingSolution(**merged)
-
     # -- the month ------------------------------------------------------------------------------------------
     def step(self, t: int, warm_price: np.ndarray | None = None) -> StepResult:
         s, lay = self.s, self.layout
         m, (n_r, n_p, _, n_l) = self.m, s.shape
         w = self.wedges(t, self.last)
-        self.yield_factor = _bcast(w.yield_factor, (m, n_l))
+        self.yield_factor = per_member(w.yield_factor, (m, n_l))
         cap, limit = self.available_capacity(t, w)
         arrivals = self.pipeline[t % self.ring].copy()
         self.pipeline[t % self.ring] = 0.0
@@ -511,8 +396,8 @@ class Engine:
         self._smuggle(w)
         problem, extra = self.build_problem(t, w, avail, cap, limit, d_ref)
         sol = self._clear(problem, warm_price)
-        if np.isfinite(_bcast(w.pool_allowance, (m,))).any():
-            sol = self._clear_pool(problem, sol, w)
+        if np.isfinite(per_member(w.pool_allowance, (m,))).any():
+            sol, self.licence = clear_pool(problem, sol, w, self.solver, self.licence)
         else:
             self.licence = np.zeros(m)
         self.unsettled += ~sol.converged.reshape(m, n_p)
@@ -629,11 +514,11 @@ class Engine:
             # output's value at current prices (the hurdle).
             value = (self.price_smooth[:, s.line_region, :] * s.outputs[None]).sum(axis=2) * self.recovery
             excess = self.margin_ema / np.maximum(value, 1e-9)
-            hurdle = _col(p["investment_hurdle"], 2) * _bcast(w.hurdle_factor, excess.shape)
+            hurdle = _col(p["investment_hurdle"], 2) * per_member(w.hurdle_factor, excess.shape)
             # One expansion at a time per plant: owners wait for the last one to come on stream.
             expand = ((excess > hurdle) & (self.use_ema > HIGH_USE) & (cap > 0) & ~self.closed
                       & (self.pending == 0))
-            lead = _by_stage(p, "lead")[:, s.line_stage] + _bcast(w.lead_delay, excess.shape)
+            lead = _by_stage(p, "lead")[:, s.line_stage] + per_member(w.lead_delay, excess.shape)
             step_up = _col(p["expansion_share"], 2) * (s.line_capacity[None, :] + self.added)
             self.expansion = np.where(expand, step_up, 0.0)
             self.pending = np.where(expand, step_up, self.pending)

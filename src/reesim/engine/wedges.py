@@ -19,6 +19,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from reesim.engine.core import StepResult
 
 
+def per_member(value: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
+    """A wedge (one number, or an array with or without the leading member axis) as a read-only view of
+    `shape`, whose first axis is the members."""
+    return np.broadcast_to(np.asarray(value, dtype=float), shape)
+
+
 @dataclass(frozen=True)
 class MonthWedges:
     """Wedges in force in one month. Shapes: R regions, P products, N lines; a leading member axis is optional.
