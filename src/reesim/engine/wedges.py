@@ -50,7 +50,7 @@ class MonthWedges:
         quota), 0 elsewhere.
     pool_allowance: () t/month the pool's routes may carry in total this month (inf: no pool). The
         engine prices the licences within the month: one price per tonne on every pool route, the lowest
-        at which the pool's exports do not exceed the allowance (`Engine._clear_pool`).
+        at which the pool's exports do not exceed the allowance (`reesim.engine.licence_pool.clear_pool`).
     informal_cap: (R, R, P) t/month an informal channel (smuggling) can carry on a route (0: none). Goods
         on it pay no export tax, tariff or licence and escape the customs record (`trade`); the engine
         decides each month how much of the capacity is used from last month's margin (`Engine._smuggle`).

@@ -214,7 +214,7 @@ class ExportQuota(Event):
     firms who chose what to ship), and its licences trade: each month the year's remaining quota spread
     over the months left may be exported, and the engine prices a licence within the month at the lowest
     price per tonne, the same on every covered route, at which exports fit that allowance (zero when they
-    fit anyway; `Engine._clear_pool`). Quota unused in a month stays for the rest of the year. A uniform
+    fit anyway; `reesim.engine.licence_pool.clear_pool`). Quota unused in a month stays for the rest of the year. A uniform
     price per tonne lifts cheap goods (La, Ce) far more in proportion than dear ones.
     """
 
