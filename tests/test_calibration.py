@@ -207,3 +207,20 @@ def test_a_missing_or_sampleless_posterior_is_named_with_its_fix(tmp_path):
     old.write_text(json.dumps({"best": {"elasticity_short": 0.2}}))
     with pytest.raises(InputError, match=r"calibration.json \[sample\].*rerun `reesim calibrate`"):
         read_posterior(str(old))
+
+
+def test_a_run_drawn_from_an_edited_calibration_is_another_run(tmp_path):
+    """A run's key covers the content of the posterior it draws from, not only its name."""
+    from reesim.engine.simulate import run_scenario
+    from reesim.store.identity import planned_key, run_key
+
+    path = tmp_path / "mine.json"
+    shipped = json.loads(resources.files("reesim.calibration").joinpath("calibrated_2010.json").read_text())
+    path.write_text(json.dumps(shipped), encoding="utf-8")
+    scenario = load_scenario({"name": "m", "extends": "baseline", "end": "2024-02", "posterior": str(path)})
+    before = planned_key(scenario)
+    manifest = json.loads(run_scenario(scenario, variables=("price",)).dataset.attrs["manifest"])
+    assert run_key(manifest) == before and manifest["scenario"]["posterior"].startswith(f"{path}@sha256:")
+    shipped["sample"][0]["precaution"] *= 2
+    path.write_text(json.dumps(shipped), encoding="utf-8")
+    assert planned_key(scenario) != before

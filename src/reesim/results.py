@@ -108,7 +108,7 @@ def assemble_results(scenario: Scenario, world: World, structure: Structure, par
     data_vars["parameters"] = xr.Variable(("member", "parameter"), np.stack([params[k] for k in sorted(params)], axis=1),
                                           attrs={"description": "Parameter values drawn for each member"})
     manifest = {
-        "scenario": scenario.model_dump(mode="json"),
+        "scenario": scenario.record(),
         "world": world.name,
         "data_version": world.version,
         "code_version": __version__,

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reesim.actors.specs import ActorSpec
-from reesim.calibration.posterior import SHIPPED_POSTERIORS, posterior_exists
+from reesim.calibration.posterior import SHIPPED_POSTERIORS, posterior_exists, posterior_fingerprint
 from reesim.engine.parameters import PARAMETERS, Distribution
 from reesim.errors import InputError
 from reesim.policy.instruments import TimelineEvent
@@ -60,6 +60,15 @@ class Scenario(BaseModel):
         if unknown:
             raise ValueError(f"unknown parameter(s) {unknown}; known: {', '.join(sorted(PARAMETERS))}")
         return value
+
+    def record(self) -> dict[str, Any]:
+        """The scenario as a run's manifest records it: its fields, with the posterior it draws from named
+        with a hash of that calibration's content, so that a run drawn from a recalibrated or edited
+        calibration is another run (its key differs) though the scenario names the same file."""
+        record = self.model_dump(mode="json")
+        if self.posterior is not None:
+            record["posterior"] = posterior_fingerprint(self.posterior)
+        return record
 
     @field_validator("posterior")
     @classmethod

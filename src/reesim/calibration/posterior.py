@@ -12,6 +12,7 @@ calibration machinery (which imports the engine).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from importlib import resources
 from pathlib import Path
@@ -30,23 +31,32 @@ def posterior_exists(source: str) -> bool:
     return source in SHIPPED_POSTERIORS or Path(source).is_file()
 
 
+def _text(source: str) -> tuple[str, str]:
+    """(where, text) of a shipped calibration's name or a calibration.json path."""
+    if source in SHIPPED_POSTERIORS:
+        name = SHIPPED_POSTERIORS[source]
+        return f"reesim/calibration/{name}", resources.files("reesim.calibration").joinpath(name).read_text(encoding="utf-8")
+    try:
+        return source, Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(source, "posterior", f"cannot read the calibration: {exc}",
+                         f"name a shipped calibration ({', '.join(SHIPPED_POSTERIORS)}) or the calibration.json "
+                         "written by `reesim calibrate`") from exc
+
+
+def posterior_fingerprint(source: str) -> str:
+    """`source` with the SHA-256 of its content (12 hex digits), for a run's identity: a run drawn from a
+    recalibrated or edited calibration is another run, though the scenario names the same file."""
+    return f"{source}@sha256:{hashlib.sha256(_text(source)[1].encode()).hexdigest()[:12]}"
+
+
 def read_posterior(source: str) -> dict[str, np.ndarray]:
     """The accepted candidates of a calibration: parameter -> (n,) values, world-specific ones left out.
 
     `source` is a shipped calibration's name (`calibrated_2010`) or the path of a calibration.json written
     by `reesim calibrate`.
     """
-    if source in SHIPPED_POSTERIORS:
-        where = f"reesim/calibration/{SHIPPED_POSTERIORS[source]}"
-        text = resources.files("reesim.calibration").joinpath(SHIPPED_POSTERIORS[source]).read_text(encoding="utf-8")
-    else:
-        where = source
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(source, "posterior", f"cannot read the calibration: {exc}",
-                             f"name a shipped calibration ({', '.join(SHIPPED_POSTERIORS)}) or the calibration.json "
-                             "written by `reesim calibrate`") from exc
+    where, text = _text(source)
     try:
         sample = json.loads(text)["sample"]
         names = sorted({k for row in sample for k in row} - {"loss"})

@@ -31,7 +31,7 @@ def planned_manifest(scenario: Scenario, world: World) -> dict[str, Any]:
     """The identifying part of the manifest a run of `scenario` on `world` will carry, known before running."""
     from reesim._version import __version__
 
-    return {"scenario": scenario.model_dump(mode="json"), "world": world.name, "data_version": world.version,
+    return {"scenario": scenario.record(), "world": world.name, "data_version": world.version,
             "code_version": __version__, "seed": scenario.seed, "members": scenario.members}
 
 
