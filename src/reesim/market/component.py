@@ -254,7 +254,7 @@ def solve_component(root, pieces, start, nodes, routes, finite, n_fin, has_marku
         sol[PRICE, r], sol[TAKE, r], sol[FILL, r] = affine[ALPHA, r] * x + affine[BETA, r], 0.0, 0.0
     g = excess(x, root, pieces, start, nodes, routes, tree, affine, kink, cross, nc)[0]
     if (side == -1 and bound_kind[0, 0] == BOUND_FLOOR) or (side == 1 and bound_kind[1, 0] == BOUND_CEIL):
-        g = _hold_ties(x, side, g, root, routes, finite, n_fin, st, tree, kink, tol)
+        g = _hold_ties(x, side, g, root, routes, finite, n_fin, st, tree, sol, kink, tol)
     if side == -1 and bound_kind[0, 0] == BOUND_FLOOR:
         sol[TAKE, bound_kind[0, 1]] = max(g, 0.0)
     elif (side == 1 and bound_kind[1, 0] == BOUND_CEIL) or side == 3:
@@ -263,18 +263,23 @@ def solve_component(root, pieces, start, nodes, routes, finite, n_fin, has_marku
 
 
 @njit(cache=True)
-def _hold_ties(x, side, g, root, routes, finite, n_fin, st, tree, kink, tol):
-    """At a ceiling (ties at a floor are settled in `_events`), keep the status of the cross routes whose
-    kink ties with x (zero reduced cost, so either status is an equilibrium) where the take or fill stays
-    of the right sign; return the excess
-    with the statuses kept. Without this the two ends of a tied route read the tie differently (the
-    excess counts a route's switch at its kink as already made, from either side) and flip it back and
-    forth on every sweep: a floor-bound exporter and a floor-bound importer 0.5 USD/kg above it, say.
-    A kept route gets an infinite kink of the sign that gives its status."""
+def _hold_ties(x, side, g, root, routes, finite, n_fin, st, tree, sol, kink, tol):
+    """At a ceiling (ties at a floor are settled in `_events`), keep the status of the cross routes at zero
+    reduced cost (so either status is an equilibrium) where the take or fill stays of the right sign;
+    return the excess with the statuses kept. Without this the two ends of a tied route read the tie
+    differently (the excess counts a route's switch at its kink as already made, from either side) and flip
+    it back and forth on every sweep: a floor-bound exporter and a floor-bound importer 0.5 USD/kg above
+    it, say, or a ceiling-bound exporter and an importer at the same ceiling. The tie is read from the
+    solved prices, as `_update_status` reads it, not from the kink: the walk sets a kink it passes to -inf,
+    and it passes one a rounding below the ceiling. A kept route gets an infinite kink of the sign that
+    gives its status."""
     for i in range(n_fin):
         o, d = finite[i, 0], finite[i, 1]
         inside_o = tree[COMP, o] == root
-        if st[o, d] == LINK or inside_o == (tree[COMP, d] == root) or abs(kink[o, d] - x) > tol * (1.0 + abs(x)):
+        if st[o, d] == LINK or inside_o == (tree[COMP, d] == root):
+            continue
+        pd = sol[PRICE, d]
+        if abs((1.0 + routes[MARKUP, o, d]) * sol[PRICE, o] + routes[TRANSPORT, o, d] - pd) > tol * (1.0 + abs(pd)):
             continue
         rule = CAP if (kink[o, d] > x) == inside_o else OFF
         if st[o, d] == rule:
