@@ -26,6 +26,12 @@ cost, its kink a rounding below the ceiling, so the importer's walk passed it (s
 sweep. HiGHS solves three of the rows; its prices differ from the fast ones only at nodes with a token
 demand (1e-6 t), which its token placement prices at the cheapest delivered price although an uncapped
 route out of them then turns profitable, so there its answer is no equilibrium.
+
+tests/data/clearing_ceiling_merge.npz holds one metal:Tb row of `three-pillars-2026` (40 members) with
+the engine's warm start, on which the sweeps ran to their limit from every start: a component at its
+ceiling and, at the same price, at an uncapped-route bound found its root on the cap jump of a tied
+capped route and merged through it; the merged tree needed the seller of last resort at the importer,
+beyond the route's cap, split, and merged again on every sweep.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ DATA = Path(__file__).parent / "data" / "clearing_ties.npz"
 DEGENERATE = Path(__file__).parent / "data" / "clearing_ties_degenerate.npz"
 CYCLING = Path(__file__).parent / "data" / "clearing_ties_cycling.npz"
 UNSETTLED = Path(__file__).parent / "data" / "clearing_unsettled.npz"
+CEILING_MERGE = Path(__file__).parent / "data" / "clearing_ceiling_merge.npz"
 FIELDS = ("a", "slope", "lo", "hi", "transport", "markup", "cap", "floor", "ceiling")
 
 
@@ -182,3 +189,15 @@ def test_rows_with_ties_at_a_ceiling_settle() -> None:
     piece = np.clip(problem.a + problem.slope * sol.price[:, :, None], problem.lo, problem.hi)
     moving = (np.abs(piece).sum(2) > 1e-4) & ref.converged[:, None]  # not a token node
     np.testing.assert_allclose(sol.price[moving], ref.price[moving], rtol=1e-6)
+
+
+def test_a_jump_tied_with_a_ceiling_does_not_merge() -> None:
+    data = np.load(CEILING_MERGE)
+    problem = ClearingProblem(**{f: data[f] for f in FIELDS})
+    cold = solve_fast(problem)
+    for kwargs in ({}, {"warm_price": data["warm_price"]},
+                   {"warm_price": data["warm_price"], "warm_flow": data["warm_flow"]}):
+        sol = solve_fast(problem, **kwargs)
+        assert sol.converged.all() and (sol.iterations < 20).all(), sol.iterations
+        assert _equilibrium_violation(problem, sol) < 1e-8
+        np.testing.assert_allclose(sol.price, cold.price, rtol=1e-9)

@@ -174,10 +174,14 @@ def _segment_root(x0, x1, root, pieces, start, nodes, routes, tree, affine, kink
 
 
 @njit(cache=True)
-def _walk(root, pieces, start, nodes, routes, tree, affine, kink, cross, n_cross, bounds, events, event_ids, n,
-          g, slope):
+def _walk(root, pieces, start, nodes, routes, st, tree, affine, kink, cross, n_cross, bounds, events, event_ids, n,
+          g, slope, ceil_tie):
     """Root from the breakpoints in order; returns (x, where, o, d): where -1/1 at the lower/upper bound,
-    0 inside, 2 on the cap jump of route o -> d, 3 unbounded above (no ceiling)."""
+    0 inside, 2 on the cap jump of route o -> d, 3 unbounded above (no ceiling). A root on a jump within
+    ceil_tie of a ceiling (-1 if the upper bound is none) that would switch its route stays at the
+    ceiling instead: the route is tied there, `_hold_ties` keeps its status and the seller of last resort
+    covers the rest (merging through it, the merged tree can need the seller at another node at its
+    ceiling, beyond the route's cap, and splits again on every sweep)."""
     if g >= 0.0:
         return bounds[0], -1, -1, -1
     x, scale = bounds[0], 0.0
@@ -200,7 +204,10 @@ def _walk(root, pieces, start, nodes, routes, tree, affine, kink, cross, n_cross
         if event_ids[ORIGIN, i] < 0:
             slope += events[VAL, i]
         elif g + events[VAL, i] >= 0.0:
-            return x, 2, event_ids[ORIGIN, i], event_ids[DEST, i]
+            o, d = event_ids[ORIGIN, i], event_ids[DEST, i]
+            if pos >= bounds[1] - ceil_tie and st[o, d] == (CAP if tree[COMP, o] == root else OFF):
+                return bounds[1], 1, -1, -1
+            return x, 2, o, d
         else:
             g += events[VAL, i]
             kink[event_ids[ORIGIN, i], event_ids[DEST, i]] = -np.inf  # passed: switched (even where x ties)
@@ -233,8 +240,9 @@ def solve_component(root, pieces, start, nodes, routes, finite, n_fin, has_marku
         other = (1 - side) // 2
         x, o, d = bounds[1 - other] if bound_kind[other, 0] >= BOUND_ROUTE else bounds[other], -1, -1
     else:
-        x, side, o, d = _walk(root, pieces, start, nodes, routes, tree, affine, kink, cross, nc, bounds, events,
-                              event_ids, n, g0, s0)
+        ceil_tie = tol * (1.0 + abs(bounds[1])) if bound_kind[1, 0] == BOUND_CEIL else -1.0
+        x, side, o, d = _walk(root, pieces, start, nodes, routes, st, tree, affine, kink, cross, nc, bounds, events,
+                              event_ids, n, g0, s0, ceil_tie)
         if tie > 0.0 or x > bounds[0]:  # jumps at x the walk did not pass keep their route unswitched: a tie
             # switches a route only where the balance needs it (else several routes tied at one kink switch
             # together and the one merged gets the wrong flow)
