@@ -32,6 +32,13 @@ the engine's warm start, on which the sweeps ran to their limit from every start
 ceiling and, at the same price, at an uncapped-route bound found its root on the cap jump of a tied
 capped route and merged through it; the merged tree needed the seller of last resort at the importer,
 beyond the route's cap, split, and merged again on every sweep.
+
+tests/data/clearing_flow_cycle.npz holds one magnet:NdFeB row of `2025-controls` (40 members, stop 13)
+that still does not settle: its prices already equal the reference's, but with two exporters at one
+price and many tied capped routes the sweeps cycle between flow patterns (merge 0->17, split 7->14, merge
+7->14, split 0->17 over its cap) and never try route 7->17 as a partial flow (HiGHS carries 49 t on it).
+Until the solver settles it (a max-flow over the zero-reduced-cost routes when only statuses cycle is
+the idea to try), it must report it unsettled rather than return a false equilibrium.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ DATA = Path(__file__).parent / "data" / "clearing_ties.npz"
 DEGENERATE = Path(__file__).parent / "data" / "clearing_ties_degenerate.npz"
 CYCLING = Path(__file__).parent / "data" / "clearing_ties_cycling.npz"
 UNSETTLED = Path(__file__).parent / "data" / "clearing_unsettled.npz"
+FLOW_CYCLE = Path(__file__).parent / "data" / "clearing_flow_cycle.npz"
 CEILING_MERGE = Path(__file__).parent / "data" / "clearing_ceiling_merge.npz"
 FIELDS = ("a", "slope", "lo", "hi", "transport", "markup", "cap", "floor", "ceiling")
 
@@ -201,3 +209,11 @@ def test_a_jump_tied_with_a_ceiling_does_not_merge() -> None:
         assert sol.converged.all() and (sol.iterations < 20).all(), sol.iterations
         assert _equilibrium_violation(problem, sol) < 1e-8
         np.testing.assert_allclose(sol.price, cold.price, rtol=1e-9)
+
+
+def test_a_row_that_does_not_settle_says_so() -> None:
+    data = np.load(FLOW_CYCLE)
+    problem = ClearingProblem(**{f: data[f] for f in FIELDS})
+    for kwargs in ({}, {"warm_price": data["warm_price"], "warm_flow": data["warm_flow"]}):
+        sol = solve_fast(problem, **kwargs)
+        assert not sol.converged[0] or _equilibrium_violation(problem, sol) < 1e-8
