@@ -20,7 +20,7 @@ Solver = Callable[..., ClearingSolution]  # a clearing function such as reesim.m
 
 
 def clear_pool(problem: ClearingProblem, sol: ClearingSolution, w: MonthWedges, solver: Solver,
-           previous: np.ndarray) -> tuple[ClearingSolution, np.ndarray]:
+               previous: np.ndarray) -> tuple[ClearingSolution, np.ndarray]:
     """Price a pool of tradable export licences within the month: one price per tonne L on every pool
     route, the lowest at which the pool's exports do not exceed the month's allowance. `sol` is the
     clearing without a licence price; members whose exports fit the allowance keep it (L = 0). For the
@@ -31,7 +31,7 @@ def clear_pool(problem: ClearingProblem, sol: ClearingSolution, w: MonthWedges, 
     n_p = problem.shape[0] // m
     licence = np.zeros(m)
     mask = per_member(w.pool_route, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2).reshape(m * n_p, n_r, n_r)
-    allowance = per_member(w.pool_allowance, (m,)).astype(float)
+    allowance = per_member(w.pool_allowance, (m,))  # already float
     goods = np.flatnonzero(mask.reshape(m, n_p, -1).any(axis=(0, 2)))
     if not len(goods):  # a pool without routes: nothing to price
         return sol, licence
