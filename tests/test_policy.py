@@ -47,6 +47,8 @@ CASES: dict[str, list[dict]] = {
                        "level": 150.0, "payer": "USA", "producers": {"facilities": ["USA_MP_SEPARATION"]}}],
     "tech_ban": [{"instrument": "technology_ban", "start": "2024-01", "delay_months": 24}],
     "quota": [{"instrument": "quota", "start": "2024-07", "kind": "mining", "level": 200000}],
+    "quota_relative": [{"instrument": "quota", "start": "2024-07", "kind": "mining", "level": 180000,
+                        "relative_to": 240000}],
     "closure": [{"instrument": "environmental_enforcement", "start": "2024-07",
                  "plants": {"facilities": ["CHN_SOUTH_IONIC"]}, "capacity_cut": 1.0}],
     "export_tax": [{"instrument": "export_tax", "id": "tax", "start": "2024-07",
@@ -180,6 +182,23 @@ def test_quota_caps_chinas_mine_output():
     yearly = lambda r: float(r.dataset["output"].sel(facility=mines, time=LATE).sum("facility").mean()) * 12
     assert yearly(cut) <= 200000 * 1.001
     assert yearly(base) > 220000
+
+
+def test_a_quota_relative_to_a_published_level_binds_on_its_change():
+    # Where output ran above the published quotas (China before 2014), a quota given with the published
+    # level of the base year caps the holders at their base-year output times the quota's change: here
+    # three quarters of it, whatever the published level itself.
+    sc = scenario(*CASES["quota_relative"])
+    ctx = policy_context(sc)
+    s = ctx.structure
+    base_output = float(s.line_base_output[s.line_quota == 1].sum()) * 12.0
+    allowed = sc.timeline[0].allowed(ctx)
+    assert allowed == pytest.approx(base_output * 180000 / 240000)
+    assert abs(allowed - 180000) > 10000  # the published level alone would give another cap
+    base, cut = run("none"), run("quota_relative")
+    mines = sorted({s.facilities[i] for i in s.line_facility[s.line_quota == 1]})
+    mined = [float(r.dataset["output"].sel(facility=mines, time=LATE).sum("facility").mean()) * 12 for r in (base, cut)]
+    assert mined[1] <= allowed * 1.001 < mined[0]
 
 
 def test_enforcement_closes_a_capacity_block():

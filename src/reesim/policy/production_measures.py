@@ -17,15 +17,31 @@ class Quota(Event):
     """China's mining or separation quota for the year, t REO/yr, held by the two state groups' plants.
 
     It replaces the engine's quota path (the base-year quota growing at `quota_growth`) while in force.
+
+    `relative_to` is for quotas that output ran above: before 2014 China mined more than its published
+    quotas (the 2009 output the USGS records, 129,000 t, against quotas under 90,000 t), so a published
+    level read as a cap would cut output the record does not show cut. Given the published quota of a year
+    whose output the world's base year represents, the quota binds on its change since then: the holders
+    may produce their base-year output times `level / relative_to`.
     """
 
     instrument: Literal["quota"] = "quota"
     kind: Literal["mining", "separation"]
     level: float = Field(gt=0.0)
+    relative_to: float | None = Field(None, gt=0.0, description="t/yr: the published quota of the base year")
 
     def act(self, run: EventRun) -> None:
         column = np.array([self.kind == "mining", self.kind == "separation"])
-        run.wedges.combine("quota", self.level, where=column[None])
+        run.wedges.combine("quota", self.allowed(run.ctx), where=column[None])
+
+    def allowed(self, ctx: PolicyContext) -> float:
+        """The quota on the engine's basis, t/yr: the published level, or the holders' base-year output
+        scaled by the quota's change since the year `relative_to` was published for."""
+        if self.relative_to is None:
+            return self.level
+        s = ctx.structure
+        held = s.line_quota == (1 if self.kind == "mining" else 2)
+        return float(s.line_base_output[held].sum()) * 12.0 * self.level / self.relative_to
 
 
 class EnvironmentalEnforcement(Event):
