@@ -13,12 +13,35 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reesim.errors import InputError
-from reesim.game import (DegenerateGameWarning, Profile, pure_nash, regrets, robustness, stackelberg_mixed,
-                         stackelberg_pure, support_enumeration, zero_sum)
-from reesim.game.bargaining import (CALM, CONTROLS, EASED, PHASES, SUSPENDED, BargainingParams,
-                                    initial_state, run_cycle, step)
-from reesim.game.payoffs import (DEFAULT_CHINA_WEIGHTS, DEFAULT_G7_WEIGHTS, Objective, Objectives,
-                                 payoff_tables)
+from reesim.game import (
+    DegenerateGameWarning,
+    Profile,
+    pure_nash,
+    regrets,
+    robustness,
+    stackelberg_mixed,
+    stackelberg_pure,
+    support_enumeration,
+    zero_sum,
+)
+from reesim.game.bargaining import (
+    CALM,
+    CONTROLS,
+    EASED,
+    PHASES,
+    SUSPENDED,
+    BargainingParams,
+    initial_state,
+    run_cycle,
+    step,
+)
+from reesim.game.payoffs import (
+    DEFAULT_CHINA_WEIGHTS,
+    DEFAULT_G7_WEIGHTS,
+    Objective,
+    Objectives,
+    payoff_tables,
+)
 
 # Prisoner's dilemma: cooperate (0) or defect (1); defection strictly dominates.
 PD_ROW = np.array([[3.0, 0.0], [5.0, 1.0]])

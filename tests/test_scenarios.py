@@ -3,6 +3,7 @@ built-in scenario run end to end with the claims of its page checked against the
 
 from __future__ import annotations
 
+import itertools
 import json
 from functools import cache
 from pathlib import Path
@@ -111,7 +112,7 @@ def test_three_pillars_runs_a_china_controlled_refinery_in_malaysia_and_calibrat
     assert starts and months[starts[0]] >= "2027-01"
     assert all(share[i - 1] < 0.86 for i in starts)
     assert all(active[i:i + 6].all() and not active[i + 6] for i in starts if i + 6 < len(active))
-    assert all(b - a >= 24 for a, b in zip(starts, starts[1:]))
+    assert all(b - a >= 24 for a, b in itertools.pairwise(starts))
     assert float(stats.fiscal_cost(payer="JPN", instrument="stockpile-jp-dy").sum()) > 0
 
 

@@ -17,8 +17,14 @@ Not imported by `reesim` itself, so `import reesim` stays fast.
 
 from __future__ import annotations
 
-from reesim.game.equilibria import (DegenerateGameWarning, pure_nash, pure_nash_mask, regrets,
-                                    support_enumeration, zero_sum)
+from reesim.game.equilibria import (
+    DegenerateGameWarning,
+    pure_nash,
+    pure_nash_mask,
+    regrets,
+    support_enumeration,
+    zero_sum,
+)
 from reesim.game.normal_form import Game, Profile, as_ensemble, as_game
 from reesim.game.payoffs import Objective, Objectives, payoff_tables
 from reesim.game.robustness import Robustness, robustness
