@@ -34,22 +34,25 @@ capped route and merged through it; the merged tree needed the seller of last re
 beyond the route's cap, split, and merged again on every sweep.
 
 tests/data/clearing_flow_cycle.npz holds one magnet:NdFeB row of `2025-controls` (40 members, stop 13)
-that still does not settle: its prices already equal the reference's, but with two exporters at one
-price and many tied capped routes the sweeps cycle between flow patterns (merge 0->17, split 7->14, merge
-7->14, split 0->17 over its cap) and never try route 7->17 as a partial flow (HiGHS carries 49 t on it).
-Until the solver settles it (a max-flow over the zero-reduced-cost routes when only statuses cycle is
-the idea to try), it must report it unsettled rather than return a false equilibrium.
+on which the sweeps still run to their limit, ties broken or not: its prices already equal the
+reference's, but with two exporters at one price and many tied capped routes the sweeps cycle between
+flow patterns (merge 0->17, split 7->14, merge 7->14, split 0->17 over its cap) and never try route
+7->17 as a partial flow (HiGHS carries 49 t on it). `solve_fast` now keeps the prices of such a row and
+solves its flows at them as a transshipment LP (`reesim.market.flows`), which settles it; where no flows
+clear a row at its prices, it stays reported unsettled.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from reesim.market.fast import solve_fast
-from reesim.market.problem import ClearingProblem
+from reesim.market.flows import settle_flows
+from reesim.market.problem import ClearingProblem, ClearingSolution
 from reesim.market.reference import solve_reference
 
 DATA = Path(__file__).parent / "data" / "clearing_ties.npz"
@@ -211,9 +214,35 @@ def test_a_jump_tied_with_a_ceiling_does_not_merge() -> None:
         np.testing.assert_allclose(sol.price, cold.price, rtol=1e-9)
 
 
-def test_a_row_that_does_not_settle_says_so() -> None:
+def test_a_row_whose_flows_cycle_settles_at_its_prices() -> None:
+    """From a cold or the engine's warm start: an equilibrium at the reference's prices (module docstring)."""
     data = np.load(FLOW_CYCLE)
     problem = ClearingProblem(**{f: data[f] for f in FIELDS})
+    ref = solve_reference(problem)
+    assert ref.converged.all()
     for kwargs in ({}, {"warm_price": data["warm_price"], "warm_flow": data["warm_flow"]}):
         sol = solve_fast(problem, **kwargs)
-        assert not sol.converged[0] or _equilibrium_violation(problem, sol) < 1e-8
+        assert sol.converged.all(), kwargs.keys()
+        assert _equilibrium_violation(problem, sol) < 1e-9
+        np.testing.assert_allclose(sol.price, ref.price, rtol=1e-6)
+
+
+def test_flows_settle_a_row_only_at_equilibrium_prices(monkeypatch) -> None:
+    """`settle_flows` marks a row settled only where flows clear it at its prices, and, without highspy,
+    leaves it unsettled."""
+    data = np.load(FLOW_CYCLE)
+    problem = ClearingProblem(**{f: data[f] for f in FIELDS})
+    right = solve_fast(problem).price
+
+    def settled(price: np.ndarray) -> bool:
+        sol = ClearingSolution(price.copy(), np.zeros_like(problem.cap), np.zeros_like(problem.cap),
+                               np.zeros_like(price), np.zeros_like(price), np.zeros(1, np.int64),
+                               np.zeros(1, bool))
+        settle_flows(problem, sol, np.array([0]), 1e-10)
+        assert not sol.converged[0] or _equilibrium_violation(problem, sol) < 1e-9
+        return bool(sol.converged[0])
+
+    assert settled(right)
+    assert not settled(right * np.where(np.arange(problem.shape[1]) == 7, 1.01, 1.0))  # exporter 7 too dear
+    monkeypatch.setitem(sys.modules, "highspy", None)  # importing it now fails
+    assert not settled(right)

@@ -28,8 +28,8 @@ from itertools import combinations
 
 import numpy as np
 
+from reesim import _lp
 from reesim.errors import InputError
-from reesim.game import _lp
 from reesim.game.normal_form import Game, PayoffLike, Profile, as_game, clean_mix, profile
 
 

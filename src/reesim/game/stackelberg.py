@@ -27,8 +27,8 @@ from typing import Literal
 
 import numpy as np
 
+from reesim import _lp
 from reesim.errors import InputError
-from reesim.game import _lp
 from reesim.game.normal_form import Game, PayoffLike, Profile, as_game, clean_mix, profile
 
 TieBreak = Literal["strong", "weak"]

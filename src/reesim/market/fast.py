@@ -20,6 +20,7 @@ import numba
 import numpy as np
 from numba import njit
 
+from reesim.market.flows import settle_flows
 from reesim.market.problem import ClearingProblem, ClearingSolution, tie_break
 from reesim.market.row import ROW_OK, gather_row, new_row
 from reesim.market.sweeps import COLD, FROM_FLOWS, FROM_PRICES, new_solver_work, solve_row
@@ -54,13 +55,18 @@ def solve_fast(problem: ClearingProblem, *, tol: float = 1e-10, max_iter: int = 
     tree); max_iter: sweeps per row. warm_price (B, R), e.g. last period's prices, seeds prices and links
     the routes at zero reduced cost; adding warm_flow (B, R, R), last period's flows, seeds the routes that
     carried flow instead, which usually leaves one sweep to confirm. Either way the answer is the cold one.
-    A row that runs to max_iter is solved again with its ties broken (`_break_ties`).
+    A row that runs to max_iter is solved again with its ties broken (`_break_ties`); one that still does
+    not settle keeps its prices and gets flows that clear it at them, where there are such flows
+    (`reesim.market.flows`: its sweeps can cycle between flow patterns at the equilibrium's prices).
     converged=False marks a row that still does not settle or whose demand cannot be met under an infinite
     ceiling (the shortfall then shows as ceiling_fill at its component's root node).
     """
     sol = _solve(problem, tol, max_iter, warm_price, warm_flow)
     stuck = np.flatnonzero(~sol.converged)
-    return _break_ties(problem, sol, stuck, tol, max_iter) if len(stuck) else sol
+    if len(stuck):
+        sol = _break_ties(problem, sol, stuck, tol, max_iter)
+        settle_flows(problem, sol, np.flatnonzero(~sol.converged), tol)
+    return sol
 
 
 def _break_ties(problem: ClearingProblem, sol: ClearingSolution, stuck: np.ndarray, tol: float,

@@ -1,7 +1,8 @@
 """Small dense linear programmes through HiGHS, for the LP-based solvers of this package.
 
-Game LPs have a few dozen variables at most, so a dense constraint matrix is simplest. highspy is an optional
-dependency (`reesim[solver]`), imported on first use so that the rest of the package works without it.
+Game LPs have a few dozen variables at most, and the flow problems of `reesim.market.flows` a few hundred,
+so a dense constraint matrix is simplest. highspy is an optional dependency (`reesim[solver]`), imported
+on first use so that the rest of the package works without it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def maximise(cost: np.ndarray, rows: np.ndarray, row_lower: np.ndarray, row_uppe
     try:
         import highspy
     except ImportError as err:  # pragma: no cover - depends on the installation
-        raise ImportError("the LP-based game solvers need highspy: pip install 'reesim[solver]'") from err
+        raise ImportError("the LP-based solvers need highspy: pip install 'reesim[solver]'") from err
 
     n_row, n_col = rows.shape
     lp = highspy.HighsLp()
@@ -50,7 +51,7 @@ def maximise(cost: np.ndarray, rows: np.ndarray, row_lower: np.ndarray, row_uppe
     if status == highspy.HighsModelStatus.kInfeasible:
         return None
     if status != highspy.HighsModelStatus.kOptimal:
-        raise RuntimeError(f"HiGHS ended with status {highs.modelStatusToString(status)} on a game LP")
+        raise RuntimeError(f"HiGHS ended with status {highs.modelStatusToString(status)} on an LP")
     return np.asarray(highs.getSolution().col_value), float(highs.getInfo().objective_function_value)
 
 
