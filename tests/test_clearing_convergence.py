@@ -145,10 +145,10 @@ def test_member_prices_do_not_depend_on_the_batch() -> None:
     from reesim.engine.simulate import run_scenario
     from reesim.scenario import load_scenario
 
-    base = dict(elasticity_short=0.302, elasticity_long=0.704, substitution_months=11.8, stock_cover_months=0.596,
-                stock_price_response=0.388, precaution=0.364, expectation_speed=0.0865, utilisation_response=0.376,
-                mine_response=0.0606, reservation_price_share=0.190, price_ceiling_multiple=29.05,
-                growth_scale=0.981)
+    base = {"elasticity_short": 0.302, "elasticity_long": 0.704, "substitution_months": 11.8,
+            "stock_cover_months": 0.596, "stock_price_response": 0.388, "precaution": 0.364,
+            "expectation_speed": 0.0865, "utilisation_response": 0.376, "mine_response": 0.0606,
+            "reservation_price_share": 0.190, "price_ceiling_multiple": 29.05, "growth_scale": 0.981}
     others = [dict(base, elasticity_short=0.085, substitution_months=10.7, stock_price_response=0.151,
                    precaution=0.129, utilisation_response=0.280, growth_scale=0.261),
               dict(base, elasticity_short=0.407, elasticity_long=0.951, substitution_months=26.5,
