@@ -47,6 +47,8 @@ CASES: dict[str, list[dict]] = {
                        "level": 150.0, "payer": "USA", "producers": {"facilities": ["USA_MP_SEPARATION"]}}],
     "tech_ban": [{"instrument": "technology_ban", "start": "2024-01", "delay_months": 24}],
     "quota": [{"instrument": "quota", "start": "2024-07", "kind": "mining", "level": 200000}],
+    "quota_part": [{"instrument": "quota", "start": "2024-07", "kind": "mining", "level": 10000,
+                    "relative_to": 270000, "plants": {"facilities": ["CHN_SOUTH_IONIC"]}}],
     "quota_relative": [{"instrument": "quota", "start": "2024-07", "kind": "mining", "level": 180000,
                         "relative_to": 240000}],
     "closure": [{"instrument": "environmental_enforcement", "start": "2024-07",
@@ -199,6 +201,29 @@ def test_a_quota_relative_to_a_published_level_binds_on_its_change():
     mines = sorted({s.facilities[i] for i in s.line_facility[s.line_quota == 1]})
     mined = [float(r.dataset["output"].sel(facility=mines, time=LATE).sum("facility").mean()) * 12 for r in (base, cut)]
     assert mined[1] <= allowed * 1.001 < mined[0]
+
+
+def test_a_part_of_a_quota_caps_only_the_holders_it_lists():
+    # China published its mining quota in a light and a medium-heavy part: a part held by the ionic-clay
+    # mines caps them at the holders' base-year output times the part over the published total, and leaves
+    # the other holders to the engine's quota path.
+    sc = scenario(*CASES["quota_part"])
+    ctx = policy_context(sc)
+    s = ctx.structure
+    allowed = sc.timeline[0].allowed(ctx)
+    assert allowed == pytest.approx(float(s.line_base_output[s.line_quota == 1].sum()) * 12.0 * 10000 / 270000)
+    base, cut = run("none"), run("quota_part")
+    ionic = float(cut.dataset["output"].sel(facility="CHN_SOUTH_IONIC", time=LATE).mean()) * 12
+    assert ionic <= allowed * 1.001 < float(base.dataset["output"].sel(facility="CHN_SOUTH_IONIC", time=LATE).mean()) * 12
+    light = [float(r.dataset["output"].sel(facility="CHN_BAYAN_OBO", time=LATE).mean()) for r in (base, cut)]
+    assert light[1] >= light[0] * 0.99  # not capped by the part (it may run more as prices rise)
+
+
+def test_a_quota_part_must_name_a_holder():
+    with pytest.raises(ValueError, match="holds a mining quota"):
+        sc = scenario({"instrument": "quota", "start": "2024-07", "kind": "mining", "level": 1000,
+                       "plants": {"facilities": ["USA_MOUNTAIN_PASS"]}})
+        sc.timeline[0].check(policy_context(sc))
 
 
 def test_enforcement_closes_a_capacity_block():

@@ -220,6 +220,8 @@ class Engine:
                 quota = np.where(np.isnan(fixed), path, fixed) * per_member(w.quota_scale, (m_, 2))[:, kind - 1]
                 share = self.x0[held] / self.x0[held].sum()
                 limit[:, held] = quota[:, None] * share[None, :]
+        if np.ndim(w.line_limit) or np.isfinite(w.line_limit):  # parts of a quota held by groups of plants
+            limit = np.minimum(limit, per_member(w.line_limit, (m_, s.shape[3])))
         return cap, limit
 
     def utilisation(self, margin: np.ndarray) -> np.ndarray:

@@ -39,6 +39,8 @@ class MonthWedges:
     capacity_factor: (N,) multiplier on a line's available capacity (0 closes it, e.g. an enforcement campaign).
     quota: (2,) China's mining and separation quotas in t REO/yr (nan: the engine's own quota path).
     quota_scale: (2,) multiplier on the mining and separation quotas (consolidation steering output).
+    line_limit: (N,) t/month a line may process under its part of a quota split among groups of holders
+        (China's published light and medium-heavy mining quotas; inf: none).
     yield_factor: (N,) multiplier on a line's output per unit of throughput (a process without the know-how).
     start_delay: (N,) months added to a line's start (for a line not yet running: a project slips).
     lead_delay: (N,) months added to the lead time of expansions decided this month.
@@ -68,6 +70,7 @@ class MonthWedges:
     capacity_factor: np.ndarray | float = 1.0
     quota: np.ndarray | float = np.nan
     quota_scale: np.ndarray | float = 1.0
+    line_limit: np.ndarray | float = np.inf
     yield_factor: np.ndarray | float = 1.0
     start_delay: np.ndarray | float = 0.0
     lead_delay: np.ndarray | float = 0.0

@@ -25,6 +25,7 @@ _FIELDS: dict[str, tuple[str, float, str]] = {
     "capacity_factor": ("line", 1.0, "mul"),
     "quota": ("quota", np.inf, "min"),
     "quota_scale": ("quota", 1.0, "mul"),
+    "line_limit": ("line", np.inf, "min"),
     "yield_factor": ("line", 1.0, "mul"),
     "start_delay": ("line", 0.0, "add"),
     "lead_delay": ("line", 0.0, "add"),

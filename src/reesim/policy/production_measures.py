@@ -23,25 +23,50 @@ class Quota(Event):
     level read as a cap would cut output the record does not show cut. Given the published quota of a year
     whose output the world's base year represents, the quota binds on its change since then: the holders
     may produce their base-year output times `level / relative_to`.
+
+    `plants` makes the event one part of a quota split among groups of holders, as China published its
+    mining quota in a light and a medium-heavy part: `level` is the part's published level, and the
+    listed holders share what it allows by their base-year output (with `relative_to`, the published total
+    of the base year, the part allows all holders' base-year output times `level / relative_to`).
     """
 
     instrument: Literal["quota"] = "quota"
     kind: Literal["mining", "separation"]
     level: float = Field(gt=0.0)
     relative_to: float | None = Field(None, gt=0.0, description="t/yr: the published quota of the base year")
+    plants: Plants | None = None
+
+    def check(self, ctx: PolicyContext) -> None:
+        if self.plants is not None:
+            self._part(ctx)
 
     def act(self, run: EventRun) -> None:
-        column = np.array([self.kind == "mining", self.kind == "separation"])
-        run.wedges.combine("quota", self.allowed(run.ctx), where=column[None])
+        if self.plants is None:
+            column = np.array([self.kind == "mining", self.kind == "separation"])
+            run.wedges.combine("quota", self.allowed(run.ctx), where=column[None])
+        else:
+            run.wedges.combine("line_limit", self.allowed(run.ctx) / 12.0 * self._part(run.ctx)[None])
 
     def allowed(self, ctx: PolicyContext) -> float:
-        """The quota on the engine's basis, t/yr: the published level, or the holders' base-year output
-        scaled by the quota's change since the year `relative_to` was published for."""
+        """The quota (or this part of it) on the engine's basis, t/yr: the published level, or the
+        holders' base-year output scaled by the level over the base year's published total."""
         if self.relative_to is None:
             return self.level
         s = ctx.structure
-        held = s.line_quota == (1 if self.kind == "mining" else 2)
-        return float(s.line_base_output[held].sum()) * 12.0 * self.level / self.relative_to
+        return float(s.line_base_output[self._holders(ctx)].sum()) * 12.0 * self.level / self.relative_to
+
+    def _holders(self, ctx: PolicyContext) -> np.ndarray:
+        return ctx.structure.line_quota == (1 if self.kind == "mining" else 2)
+
+    def _part(self, ctx: PolicyContext) -> np.ndarray:
+        """(N,) each line's share of this part: the listed holders by base-year output, inf elsewhere."""
+        assert self.plants is not None
+        lines = self.plants.mask(ctx) & self._holders(ctx)
+        base = np.where(lines, ctx.structure.line_base_output, 0.0)
+        if base.sum() <= 0:
+            raise ValueError(f"no plant of {self.plants.model_dump(exclude_defaults=True)} holds a {self.kind} "
+                             "quota with base-year output; list the quota holders this part covers")
+        return np.where(lines, base / base.sum(), np.inf)
 
 
 class EnvironmentalEnforcement(Event):
