@@ -16,7 +16,7 @@ def calibrate(
     members: Annotated[int, typer.Option("--members", "-m", help="Candidates per stage (each is one ensemble "
                                                                  "member of a batched run).")] = 384,
     stages: Annotated[int, typer.Option("--stages", help="Search stages: a Latin hypercube over the priors, "
-                                                         "then boxes around the best, each half as wide.")] = 3,
+                                                         "then boxes around the best, each half as wide.")] = 5,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the designs (the defaults reproduce the "
                                                            "shipped calibration).")] = 2,
     until: Annotated[int | None, typer.Option("--until", help="Fit the record up to this year only and report "
