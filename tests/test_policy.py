@@ -49,6 +49,9 @@ CASES: dict[str, list[dict]] = {
     "quota": [{"instrument": "quota", "start": "2024-07", "kind": "mining", "level": 200000}],
     "quota_part": [{"instrument": "quota", "start": "2024-07", "kind": "mining", "level": 10000,
                     "relative_to": 270000, "plants": {"facilities": ["CHN_SOUTH_IONIC"]}}],
+    "quota_part_steered": [{"instrument": "quota", "start": "2024-07", "kind": "mining", "level": 10000,
+                            "relative_to": 270000, "plants": {"facilities": ["CHN_SOUTH_IONIC"]}},
+                           {"instrument": "consolidation", "start": "2024-03", "target_price": 90.0}],
     "quota_relative": [{"instrument": "quota", "start": "2024-07", "kind": "mining", "level": 180000,
                         "relative_to": 240000}],
     "closure": [{"instrument": "environmental_enforcement", "start": "2024-07",
@@ -217,6 +220,14 @@ def test_a_part_of_a_quota_caps_only_the_holders_it_lists():
     assert ionic <= allowed * 1.001 < float(base.dataset["output"].sel(facility="CHN_SOUTH_IONIC", time=LATE).mean()) * 12
     light = [float(r.dataset["output"].sel(facility="CHN_BAYAN_OBO", time=LATE).mean()) for r in (base, cut)]
     assert light[1] >= light[0] * 0.99  # not capped by the part (it may run more as prices rise)
+
+
+def test_consolidation_scales_a_quota_part_as_it_scales_the_quota():
+    # Steering output toward a price scales the quota's parts too: the ionic-clay mines, held at their part,
+    # mine less when the state groups withhold output.
+    part = float(run("quota_part").dataset["output"].sel(facility="CHN_SOUTH_IONIC", time=LATE).mean())
+    steered = float(run("quota_part_steered").dataset["output"].sel(facility="CHN_SOUTH_IONIC", time=LATE).mean())
+    assert steered < 0.99 * part
 
 
 def test_a_quota_part_must_name_a_holder():

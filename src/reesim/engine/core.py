@@ -220,8 +220,11 @@ class Engine:
                 quota = np.where(np.isnan(fixed), path, fixed) * per_member(w.quota_scale, (m_, 2))[:, kind - 1]
                 share = self.x0[held] / self.x0[held].sum()
                 limit[:, held] = quota[:, None] * share[None, :]
-        if np.ndim(w.line_limit) or np.isfinite(w.line_limit):  # parts of a quota held by groups of plants
-            limit = np.minimum(limit, per_member(w.line_limit, (m_, s.shape[3])))
+        if np.ndim(w.line_limit) or np.isfinite(w.line_limit):  # parts of a quota held by groups of plants,
+            scale = np.ones_like(cap)  # scaled as their class's quota is (consolidation steering output)
+            for kind in (1, 2):
+                scale[:, s.line_quota == kind] = per_member(w.quota_scale, (m_, 2))[:, kind - 1, None]
+            limit = np.minimum(limit, per_member(w.line_limit, (m_, s.shape[3])) * scale)
         return cap, limit
 
     def utilisation(self, margin: np.ndarray) -> np.ndarray:
