@@ -211,19 +211,18 @@ class Engine:
         nameplate = s.line_capacity[None, :] * ramp + self.added
         cap = nameplate * (1.0 - outage) * ~self.closed * per_member(w.capacity_factor, (m_, s.shape[3]))
         limit = np.full_like(cap, np.inf)
+        # Each line's policy scale on its class's quota (consolidation steering output; 1 for no quota).
+        scale = np.concatenate([np.ones((m_, 1)), per_member(w.quota_scale, (m_, 2))], axis=1)[:, s.line_quota]
         for kind in (1, 2):  # China's quotas cap the holders' throughput, allocated by base-year output
             held = s.line_quota == kind
             if held.any():  # a quota below the balanced base year is lifted to it (see calibration)
                 base = max(s.quota_base[kind - 1], self.x0[held].sum())
                 path = base * (1.0 + self.p["quota_growth"]) ** (t / 12.0)
                 fixed = per_member(w.quota, (m_, 2))[:, kind - 1] / 12.0  # a policy's quota, t/yr -> t/month
-                quota = np.where(np.isnan(fixed), path, fixed) * per_member(w.quota_scale, (m_, 2))[:, kind - 1]
+                quota = np.where(np.isnan(fixed), path, fixed)
                 share = self.x0[held] / self.x0[held].sum()
-                limit[:, held] = quota[:, None] * share[None, :]
-        if np.ndim(w.line_limit) or np.isfinite(w.line_limit):  # parts of a quota held by groups of plants,
-            scale = np.ones_like(cap)  # scaled as their class's quota is (consolidation steering output)
-            for kind in (1, 2):
-                scale[:, s.line_quota == kind] = per_member(w.quota_scale, (m_, 2))[:, kind - 1, None]
+                limit[:, held] = quota[:, None] * scale[:, held] * share[None, :]
+        if np.ndim(w.line_limit) or np.isfinite(w.line_limit):  # parts of a quota held by groups of plants
             limit = np.minimum(limit, per_member(w.line_limit, (m_, s.shape[3])) * scale)
         return cap, limit
 
