@@ -111,6 +111,26 @@ def test_a_licence_price_at_a_price_ceiling_uses_the_quota_and_balances(structur
     assert shipped_2025 == pytest.approx(20000, rel=1e-6)  # and the year's quota is used all the same
 
 
+def test_a_plants_response_is_an_elasticity_of_its_output_not_a_share_of_its_capacity(structure):
+    """Doubling a line's idle capacity in the dataset halves its base utilisation but leaves the tonnes it
+    adds for a given margin unchanged: the calibrated responses are elasticities of output, so they mean
+    the same in a world whose capacities are estimated differently."""
+    from dataclasses import replace
+
+    line = next(i for i, f in enumerate(structure.line_facility) if structure.facilities[f] == "CHN_SEP_NORTHERN")
+    bigger = structure.line_capacity.copy()
+    bigger[line] *= 2.0
+    added = []
+    for s in (structure, replace(structure, line_capacity=bigger)):
+        engine = make_engine(s, members=1, horizon=2)
+        richer = engine.margin0 + 0.05 * engine.value0  # a margin 5 % of the output's value above base
+        rise = engine.utilisation(richer) - engine.utilisation(engine.margin0)
+        added.append((engine.u0[line], rise[0, line] * s.line_capacity[line]))
+    (u_small, t_small), (u_big, t_big) = added
+    assert u_big == pytest.approx(u_small / 2, rel=1e-9) and 0 < u_small < 1
+    assert t_small > 0 and t_big == pytest.approx(t_small, rel=1e-9)
+
+
 def test_joint_production_follows_the_basket(structure):
     """A separation line's oxides come in its feed's proportions: NdPr output drags La and Ce with it."""
     engine = make_engine(structure, members=1, horizon=2)

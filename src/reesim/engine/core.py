@@ -171,8 +171,14 @@ class Engine:
         self.cumulative = np.broadcast_to(s.line_capacity * 12.0, (m, n_l)).copy()
         self.unit_cost = self.base_cost.copy()
         # Mines respond little to prices in the short run (facts.md F: ex-China short-run supply about 0).
-        self.kappa = np.where(s.line_stage[None, :] == 0, params["mine_response"][:, None],
-                              params["utilisation_response"][:, None])  # (M, N)
+        # The responses are elasticities of output, so a line's utilisation moves by the response times its
+        # base utilisation: a sector with much idle capacity (China's magnet makers in 2009, capacity 2.4
+        # times their output) does not swing a larger share of its capacity on the same margin, and the
+        # calibrated value means the same in a world whose capacities are estimated differently.
+        response = np.where(s.line_stage[None, :] == 0, params["mine_response"][:, None],
+                            params["utilisation_response"][:, None])  # (M, N)
+        self.kappa = response * self.u0[None, :]
+        self.run_value = np.broadcast_to(np.maximum(self.value0, 1e-9), (m, n_l))  # set each month
         # Magnet makers thrift the heavy rare earths (grain-boundary diffusion, redesign) as their price rises.
         heavy = [i for i, name in enumerate(s.products) if name in ("metal:Dy", "metal:Tb")]
         thrift = np.zeros_like(s.inputs, dtype=bool)
@@ -227,20 +233,26 @@ class Engine:
         return cap, limit
 
     def utilisation(self, margin: np.ndarray) -> np.ndarray:
-        """Utilisation follows the margin relative to its base-year level (base margin gives base output)."""
-        kappa = self.kappa
-        return np.clip(self.u0 + kappa * (margin - self.margin0) / np.maximum(self.value0, 1e-9), 0.0, 1.0)
+        """Utilisation follows the margin's change from its base-year level (base margin gives base output),
+        as a share of the output's value at expected prices (`run_value`): the response is to the margin
+        rate, so a 1 % move of prices weighs the same when prices are ten times their base. Measured on
+        base values instead, the 2011 spike made a 1 % move ten times stronger and China's magnet makers
+        swung between idle and full capacity month after month (docs/engine.md)."""
+        return np.clip(self.u0 + self.kappa * (margin - self.margin0) / self.run_value, 0.0, 1.0)
+
+    def line_value(self, price: np.ndarray) -> np.ndarray:
+        """Value of a line's outputs per t of throughput at regional prices (M, R, P), USD/kg: (M, N)."""
+        s = self.s
+        out_line, out_prod = np.nonzero(s.outputs)  # sums over the few products a line makes
+        made = price[:, s.line_region[out_line], out_prod] * s.outputs[out_line, out_prod]
+        return _scatter_sum(made, out_line, s.shape[3]) * self.recovery * self.yield_factor
 
     def line_margin(self, price: np.ndarray, w: MonthWedges) -> np.ndarray:
         """Margin per t of throughput at regional prices (M, R, P), USD/kg."""
-        s, lay = self.s, self.layout
-        n_l = s.shape[3]
-        out_line, out_prod = np.nonzero(s.outputs)  # sums over the few products a line makes and uses
-        made = price[:, s.line_region[out_line], out_prod] * s.outputs[out_line, out_prod]
-        value = _scatter_sum(made, out_line, n_l) * self.recovery * self.yield_factor
+        lay, n_l = self.layout, self.s.shape[3]
         used = price[:, lay.input_region, lay.input_product] * self.inputs[:, lay.input_line, lay.input_product]
         cost = _scatter_sum(used, lay.input_line, n_l) + self.unit_cost + per_member(w.cost_offset, (self.m, n_l))
-        return value - cost
+        return self.line_value(price) - cost
 
     # -- clearing -------------------------------------------------------------------------------------------
     def demand_reference(self, t: int, w: MonthWedges) -> np.ndarray:
@@ -310,7 +322,7 @@ class Engine:
         margin_exp = self.line_margin(self.price_exp, w)  # (M, N)
         q = self.inputs[:, e_line, e_prod]
         kappa = self.kappa[:, e_line]
-        v0 = np.maximum(self.value0[:, e_line], 1e-9)
+        v0 = self.run_value[:, e_line]
         pe_in = self.price_exp[:, e_reg, e_prod]
         alpha = self.u0[e_line] + kappa * (margin_exp[:, e_line] + q * pe_in - self.margin0[:, e_line]) / v0
         beta = kappa * q / v0
@@ -397,6 +409,7 @@ class Engine:
         self.pipeline[t % self.ring] = 0.0
         avail = self.stock + arrivals
         d_ref = self.demand_reference(t, w)
+        self.run_value = np.maximum(self.line_value(self.price_exp), 1e-9)
         self._smuggle(w)
         problem, extra = self.build_problem(t, w, avail, cap, limit, d_ref)
         sol = self._clear(problem, warm_price)
