@@ -322,10 +322,10 @@ class Engine:
         margin_exp = self.line_margin(self.price_exp, w)  # (M, N)
         q = self.inputs[:, e_line, e_prod]
         kappa = self.kappa[:, e_line]
-        v0 = self.run_value[:, e_line]
+        value = self.run_value[:, e_line]  # output value at expected prices, as in `utilisation`
         pe_in = self.price_exp[:, e_reg, e_prod]
-        alpha = self.u0[e_line] + kappa * (margin_exp[:, e_line] + q * pe_in - self.margin0[:, e_line]) / v0
-        beta = kappa * q / v0
+        alpha = self.u0[e_line] + kappa * (margin_exp[:, e_line] + q * pe_in - self.margin0[:, e_line]) / value
+        beta = kappa * q / value
         cover = 1.0 + _col(p["input_cover_months"], 2)  # this month's use plus the buffer
         c = cap[:, e_line] * cover
         most = np.minimum(cap, limit)[:, e_line] * cover
