@@ -19,6 +19,7 @@ from reesim.calibration.batch import run_design
 from reesim.calibration.design import Prior, box_around, latin_hypercube, to_units
 from reesim.calibration.fit import Target, calibrate
 from reesim.calibration.objective import export_residuals, log_residuals, simulated_points
+from reesim.calibration.polish import compass_search
 from reesim.calibration.posterior import read_posterior
 from reesim.calibration.priors import WORLD_SPECIFIC
 from reesim.calibration.result import read_parameters, write_calibration
@@ -48,6 +49,27 @@ def test_design_box_is_clipped_to_the_prior_and_log_scale_round_trips():
     assert design["precaution"].min() >= 10**-0.5 - 1e-12 and design["precaution"].max() <= 10**0.5 + 1e-12
     x = np.array([0.1, 0.7, 10.0])
     np.testing.assert_allclose(priors[1].from_unit(priors[1].to_unit(x)), x)
+
+
+def test_compass_search_walks_down_a_valley_and_stops_in_the_unit_cube():
+    """On a narrow tilted valley (what the crisis's loss looks like to a random design) the search reaches
+    the minimum within its last step, never accepts a worse point, and clips at the cube's faces: the
+    third coordinate's minimum lies outside [0, 1], so it ends on the face."""
+    centre = np.array([0.3, 0.62, 1.4])
+
+    def valley(units):
+        d = units - centre
+        return 50 * (d[:, 0] - d[:, 1]) ** 2 + (d[:, 0] + d[:, 1]) ** 2 + d[:, 2] ** 2
+
+    start = np.array([0.8, 0.1, 0.5])
+    tried, losses = compass_search(valley, start, float(valley(start[None])[0]))
+    points, values = np.concatenate(tried), np.concatenate(losses)
+    assert ((points >= 0) & (points <= 1)).all()
+    best = points[np.argmin(values)]
+    assert np.abs(best[:2] - centre[:2]).max() < 0.02 and best[2] == 1.0
+    running = np.minimum.accumulate([float(valley(start[None])[0])] + [v.min() for v in losses])
+    assert (np.diff(running) <= 0).all() and values.min() < 1e-3 + (centre[2] - 1) ** 2
+    assert len(tried) < 60  # it stopped on the step, not the iteration limit
 
 
 def test_bad_priors_name_the_parameter_and_the_fix():
@@ -110,7 +132,7 @@ def test_calibration_recovers_parameters_from_a_synthetic_record(tmp_path):
     record = tuple(PricePoint(p.product, p.kind, p.start, p.end, v, v, v, p.source, p.label)
                    for p, v in zip(shape, truth.prices[0]))
     priors = (Prior("elasticity_short", 0.05, 0.6), Prior("precaution", 0.1, 10.0, "log"))
-    cal = calibrate(scenario, members=12, stages=2, seed=5, priors=priors, accept=0.25,
+    cal = calibrate(scenario, members=12, stages=2, seed=5, priors=priors, accept=0.25, polish=True,
                     target=Target(points=record, exports=()))
     units = np.stack([p.to_unit(cal.candidates[p.name].to_numpy()) for p in priors], axis=1)
     truth_units = np.array([float(p.to_unit(np.array(TRUTH[p.name]))) for p in priors])
@@ -126,7 +148,9 @@ def test_calibration_recovers_parameters_from_a_synthetic_record(tmp_path):
     assert cal.summary()["rmse_fitted"] < 0.1
     json_path, csv_path = write_calibration(cal, tmp_path / "cal")
     assert read_parameters(json_path) == cal.best
-    assert len(pd.read_csv(csv_path)) == 24
+    assert len(pd.read_csv(csv_path)) == len(cal.candidates) > 24  # the polish's trial points are kept too
+    polished = cal.candidates["stage"] == 2
+    assert polished.any() and cal.candidates["loss"].min() <= cal.candidates.loc[~polished, "loss"].min()
     sample = read_posterior(str(json_path))  # what a scenario with `posterior: <that file>` draws from
     assert set(sample) == set(TRUTH)
     for name, values in sample.items():

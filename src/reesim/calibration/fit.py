@@ -1,9 +1,10 @@
 """Calibrate behavioural parameters to the record: a staged least-squares search and an ABC posterior.
 
 Stage 1 draws a Latin hypercube over the priors; each later stage draws one in a box around the best
-candidate so far, half as wide as the one before. Every candidate is one ensemble member, so a stage is
-one batched simulation. The point estimate is the candidate with the least mean squared log residual
-(least squares), whichever stage found it.
+candidate so far, half as wide as the one before; then a compass search polishes the best candidate
+(`reesim.calibration.polish`). Every candidate is one ensemble member, so a stage, or an iteration of the
+polish, is one batched simulation. The point estimate is the candidate with the least mean squared log
+residual (least squares), whichever stage found it.
 
 Parameter uncertainty is an approximate Bayesian computation by rejection (Pritchard et al. 1999;
 Beaumont, Zhang and Balding 2002) on the stage-1 candidates, which are draws from the prior: those whose
@@ -26,8 +27,9 @@ import pandas as pd
 
 from reesim.backtest.record import EXPORTS, PRICES, ExportYear, PricePoint
 from reesim.calibration.batch import DesignRun, run_design
-from reesim.calibration.design import Prior, box_around, latin_hypercube
+from reesim.calibration.design import Prior, box_around, latin_hypercube, to_units
 from reesim.calibration.objective import export_residuals, log_residuals, loss
+from reesim.calibration.polish import compass_search
 from reesim.calibration.priors import PRIORS
 from reesim.scenario import Scenario
 
@@ -89,9 +91,10 @@ class Calibration:
 
 
 def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 2, target: Target | None = None,
-              priors: Sequence[Prior] = PRIORS, accept: float = 0.1, width: float = 0.5,
+              priors: Sequence[Prior] = PRIORS, accept: float = 0.1, width: float = 0.5, polish: bool = False,
               progress: Callable[[int, int], None] | None = None) -> Calibration:
-    """Search `stages` designs of `members` candidates each and return the fit and its posterior."""
+    """Search `stages` designs of `members` candidates each, then (with `polish`) refine the best by
+    compass search (`reesim.calibration.polish`), and return the fit and its posterior."""
     if stages < 1 or members < 2:
         raise ValueError("a calibration needs at least one stage of at least two candidates")
     if not 0 < accept <= 1:
@@ -115,6 +118,19 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
         report = None if progress is None else lambda k, n, done=done: progress(done + k, total)
         runs.append(run_design(scenario, design, target.points, progress=report))
         stage_of.append(np.full(members, s))
+    if polish:  # one more stage: the compass search's trial points, not in the posterior
+        so_far = DesignRun.concat(runs)
+        losses = loss(target.residuals(so_far)[:, used])
+        best = int(np.argmin(losses))
+
+        def evaluate(units: np.ndarray) -> np.ndarray:
+            design = {p.name: p.from_unit(units[:, i]) for i, p in enumerate(priors)}
+            runs.append(run_design(scenario, design, target.points))
+            return loss(target.residuals(runs[-1])[:, used])
+
+        start = to_units(priors, {k: v[best:best + 1] for k, v in so_far.params.items()})[0]
+        tried, _ = compass_search(evaluate, start, float(losses[best]))
+        stage_of.extend(np.full(len(t), stages) for t in tried)
     run = DesignRun.concat(runs)
     residuals = target.residuals(run)
     losses = loss(residuals[:, used])
@@ -140,6 +156,6 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
     fit["residual"] = residuals[best_index]
     fit["used"] = used
     settings = {"scenario": scenario.name, "members_per_stage": members, "stages": stages, "seed": seed,
-                "accept": accept, "width": width, "until": target.until}
+                "accept": accept, "width": width, "polish": polish, "until": target.until}
     return Calibration(priors=priors, candidates=candidates, best=best, epsilon=epsilon,
                        posterior=pd.DataFrame(rows), fit=fit, settings=settings)

@@ -22,6 +22,9 @@ def calibrate(
     until: Annotated[int | None, typer.Option("--until", help="Fit the record up to this year only and report "
                                                               "the rest as a held-back check (e.g. 2012).")] = None,
     accept: Annotated[float, typer.Option("--accept", help="Share of candidates the ABC posterior keeps.")] = 0.1,
+    polish: Annotated[bool, typer.Option("--polish/--no-polish", help="Refine the best candidate by compass "
+                                                                      "search after the stages (not in the "
+                                                                      "shipped calibration yet).")] = False,
     scenario: Annotated[str, typer.Option("--scenario", help="Scenario to calibrate on (built-in name or file).")]
     = "2010-crisis",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for calibration.json and candidates.csv "
@@ -41,7 +44,7 @@ def calibrate(
         with Progress(console=console(), transient=True) as bar:
             task = bar.add_task("Calibrating", total=members * stages)
             result = run_calibration(chosen, members=members, stages=stages, seed=seed, accept=accept,
-                                     target=Target(until=until),
+                                     polish=polish, target=Target(until=until),
                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
             bar.update(task, description="Profiling the scenario's fields", completed=0, total=None)
             result.profiles = profiles(chosen, result.best, Target(until=until))
