@@ -1,8 +1,8 @@
 """Calibrate behavioural parameters to the record: a staged least-squares search and an ABC posterior.
 
 Stage 1 draws a Latin hypercube over the priors; each later stage draws one in a box around the best
-candidate so far, half as wide as the one before; then a compass search polishes the best candidate
-(`reesim.calibration.polish`). Every candidate is one ensemble member, so a stage, or an iteration of the
+candidate so far, half as wide as the one before; then, with `polish`, a compass search refines the best
+candidate (`reesim.calibration.polish`; off by default until the shipped calibration uses it). Every candidate is one ensemble member, so a stage, or an iteration of the
 polish, is one batched simulation. The point estimate is the candidate with the least mean squared log
 residual (least squares), whichever stage found it.
 
