@@ -2,8 +2,8 @@
 
 Stage 1 draws a Latin hypercube over the priors; each later stage draws one in a box around the best
 candidate so far, half as wide as the one before; then, with `polish`, a compass search refines the best
-candidate (`reesim.calibration.polish`; off by default until the shipped calibration uses it). Every candidate is one ensemble member, so a stage, or an iteration of the
-polish, is one batched simulation. The point estimate is the candidate with the least mean squared log
+candidate (`reesim.calibration.polish`; on in `reesim calibrate` and the shipped calibration). Every
+candidate is one ensemble member, so a stage, or an iteration of the polish, is one batched simulation. The point estimate is the candidate with the least mean squared log
 residual (least squares), whichever stage found it.
 
 Parameter uncertainty is an approximate Bayesian computation by rejection (Pritchard et al. 1999;
@@ -91,7 +91,7 @@ class Calibration:
 
 
 def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 2, target: Target | None = None,
-              priors: Sequence[Prior] = PRIORS, accept: float = 0.1, width: float = 0.5, polish: bool = False,
+              priors: Sequence[Prior] = PRIORS, accept: float = 0.1, width: float = 0.5, polish: bool = True,
               progress: Callable[[int, int], None] | None = None) -> Calibration:
     """Search `stages` designs of `members` candidates each, then (with `polish`) refine the best by
     compass search (`reesim.calibration.polish`), and return the fit and its posterior."""

@@ -23,8 +23,7 @@ def calibrate(
                                                               "the rest as a held-back check (e.g. 2012).")] = None,
     accept: Annotated[float, typer.Option("--accept", help="Share of candidates the ABC posterior keeps.")] = 0.1,
     polish: Annotated[bool, typer.Option("--polish/--no-polish", help="Refine the best candidate by compass "
-                                                                      "search after the stages (not in the "
-                                                                      "shipped calibration yet).")] = False,
+                                                                      "search after the stages.")] = True,
     scenario: Annotated[str, typer.Option("--scenario", help="Scenario to calibrate on (built-in name or file).")]
     = "2010-crisis",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for calibration.json and candidates.csv "

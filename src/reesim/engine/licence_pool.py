@@ -18,6 +18,12 @@ from reesim.market.problem import ClearingProblem, ClearingSolution
 
 Solver = Callable[..., ClearingSolution]  # a clearing function such as reesim.market.fast.solve_fast
 
+# Regula falsi stalls where exports jump at the answer (a step function: Illinois then needed up to 66
+# steps where 50 were allowed), so a step bisects when the one before it did not halve the bracket. The
+# bracket then halves at least every second step: from the widest start (a ratio of 1e12 to the closing
+# width, 40 halvings) that is at most 80 steps.
+_MAX_STEPS = 200
+
 
 def clear_pool(problem: ClearingProblem, sol: ClearingSolution, w: MonthWedges, solver: Solver,
                previous: np.ndarray) -> tuple[ClearingSolution, np.ndarray]:
@@ -74,12 +80,13 @@ def clear_pool(problem: ClearingProblem, sol: ClearingSolution, w: MonthWedges, 
     e_best = f_hi.copy()  # the true excess of `best` (Illinois halves f_hi, not the clearing)
     side = np.zeros(len(bind), dtype=int)  # Illinois: halve the stale end's value after two same-side steps
     tol = 1e-10 * np.maximum(target, 1.0)
-    for _ in range(50):
+    mark, slow = hi - lo, np.zeros(len(bind), dtype=int)  # the width last halved, and steps since
+    for _ in range(_MAX_STEPS):
         open_ = (f_hi < -tol) & (hi - lo > 1e-12 * (1.0 + hi))
         if not open_.any():
             break
         guess = np.clip(hi - f_hi * (hi - lo) / np.where(f_hi != f_lo, f_hi - f_lo, -1.0), lo, hi)
-        guess = np.where((guess <= lo) | (guess >= hi), 0.5 * (lo + hi), guess)
+        guess = np.where((guess <= lo) | (guess >= hi) | (slow >= 1), 0.5 * (lo + hi), guess)
         trial, f = clear(np.where(open_, guess, hi), best)
         feasible = open_ & (f <= 0)
         raised = open_ & (f > 0)
@@ -89,6 +96,10 @@ def clear_pool(problem: ClearingProblem, sol: ClearingSolution, w: MonthWedges, 
         f_hi = np.where(feasible, f, np.where(raised & (side == -1), 0.5 * f_hi, f_hi))
         lo, hi = np.where(raised, guess, lo), np.where(feasible, guess, hi)
         side = np.where(feasible, 1, np.where(raised, -1, side))
+        halved = hi - lo <= 0.5 * mark
+        mark, slow = np.where(halved, hi - lo, mark), np.where(halved, 0, slow + 1)
+    else:
+        raise RuntimeError(f"the licence price did not close within {_MAX_STEPS} steps; this is a bug, please report it")
     best = _fill_allowance(best, above, e_best, e_above, closed=(e_best < -tol) & (hi - lo <= 1e-12 * (1.0 + hi)),
                            goods=len(goods))
     licence[bind] = hi
