@@ -27,6 +27,7 @@ from reesim.actors.partner import PartnerActor
 from reesim.engine.core import StepResult
 from reesim.engine.parameters import draw_parameters
 from reesim.engine.simulate import policy_context, run_scenario
+from reesim.engine.wedges import POOLS
 from reesim.errors import InputError
 from reesim.policy.builder import Ledger, WedgeBuilder
 from reesim.policy.event import EventRun
@@ -57,7 +58,7 @@ def month_of(ctx, exports: float = 10.0) -> StepResult:
                       arrivals=zeros.copy(), trade=trade, smuggled=np.zeros_like(trade), rent=np.zeros_like(trade),
                       shortfall=np.zeros((m, n_r, n_s, n_p)), disposal=zeros.copy(), stockpile=zeros.copy(),
                       throughput=line, capacity=np.broadcast_to(s.line_capacity, (m, n_l)).copy(),
-                      margin=np.zeros((m, n_l)), expansion=np.zeros((m, n_l)), licence=np.zeros(m))
+                      margin=np.zeros((m, n_l)), expansion=np.zeros((m, n_l)), licence=np.zeros((m, POOLS)))
 
 
 def with_unmet_magnets(ctx, step: StepResult, tonnes: np.ndarray) -> StepResult:

@@ -106,7 +106,7 @@ def test_a_licence_price_at_a_price_ceiling_uses_the_quota_and_balances(structur
         if t >= 12:
             shipped_2025 += step.trade[0][covered][:, china].sum()  # (P, origin, destination)
             abroad = np.delete(step.price[0, :, la], china)
-            at_ceiling += bool(step.licence[0] > 0 and np.isclose(abroad, ceiling, rtol=1e-9).any())
+            at_ceiling += bool(step.licence[0, 0] > 0 and np.isclose(abroad, ceiling, rtol=1e-9).any())
     assert at_ceiling >= 3  # months whose licence price stopped at lanthanum's ceiling abroad
     assert shipped_2025 == pytest.approx(20000, rel=1e-6)  # and the year's quota is used all the same
 

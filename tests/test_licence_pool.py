@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from reesim.engine.licence_pool import clear_pool
-from reesim.engine.wedges import MonthWedges
 from reesim.market.fast import solve_fast
 from reesim.market.problem import ClearingProblem
 
@@ -30,10 +29,11 @@ def two_nodes(ceiling: float) -> ClearingProblem:
                            ceiling=np.array([[np.inf, ceiling]]))
 
 
-def pool(allowance: float) -> MonthWedges:
-    route = np.zeros((2, 2, 1))
-    route[0, 1, 0] = 1.0
-    return MonthWedges(pool_route=route, pool_allowance=allowance)
+def price(problem: ClearingProblem, allowance: float):
+    """The clearing and licence price of a pool on the route China -> Japan."""
+    route = np.zeros((1, 2, 2, 1), dtype=bool)
+    route[0, 0, 1, 0] = True
+    return clear_pool(problem, solve_fast(problem), route, np.array([allowance]), solve_fast, previous=np.zeros(1))
 
 
 @pytest.mark.parametrize("ceiling", [3.0, 17.5, 100.0, 300.0, 1000.0])
@@ -42,7 +42,7 @@ def test_exports_meet_the_allowance_where_they_jump_at_the_licence_price(ceiling
     problem = two_nodes(ceiling)
     free = solve_fast(problem)
     assert free.flow[0, 0, 1] == pytest.approx(80.0)  # without licences China ships all Japan takes
-    sol, licence = clear_pool(problem, free, pool(allowance), solve_fast, previous=np.zeros(1))
+    sol, licence = price(problem, allowance)
     # Before the fix (Illinois cut off after 50 steps) the bracket stayed open at these ceilings and
     # the month shipped nothing of its allowance.
     assert sol.flow[0, 0, 1] == pytest.approx(allowance, rel=1e-6)
@@ -56,15 +56,13 @@ def test_a_rising_supply_gets_the_licence_price_that_fits_the_allowance():
                       hi=np.array([[[1000.0], [0.0]]]))
     free = solve_fast(problem)
     assert free.flow[0, 0, 1] == pytest.approx(80.0)
-    sol, licence = clear_pool(problem, free, pool(30.0), solve_fast, previous=np.zeros(1))
+    sol, licence = price(problem, 30.0)
     assert sol.flow[0, 0, 1] == pytest.approx(30.0, rel=1e-6)
     assert licence[0] == pytest.approx(46.0, rel=1e-6)
     assert sol.price[0] == pytest.approx([3.0, 50.0], rel=1e-6)
 
 
 def test_a_slack_allowance_sets_no_licence_price():
-    problem = two_nodes(50.0)
-    free = solve_fast(problem)
-    sol, licence = clear_pool(problem, free, pool(500.0), solve_fast, previous=np.zeros(1))
+    sol, licence = price(two_nodes(50.0), 500.0)
     assert licence[0] == 0.0
     assert sol.flow[0, 0, 1] == pytest.approx(80.0)

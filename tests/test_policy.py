@@ -33,6 +33,8 @@ def run(key: str, end: str = END):
 DY_LICENCE = {"instrument": "export_licence", "id": "dy", "start": "2024-07", "goods": {"elements": ["Dy"]},
               "destinations": ["g7"], "approval_rate": 0.3, "delay_months": 0}
 QUOTA_GOODS = {"elements": ["La", "Ce", "Pr", "Nd", "Dy", "Tb", "Y", "Sm"], "magnets_containing": False}
+LIGHT_GOODS = {"elements": ["La", "Ce", "Pr", "Nd"], "magnets_containing": False}  # China's split from 2012
+HEAVY_GOODS = {"elements": ["Dy", "Tb", "Y", "Sm"], "magnets_containing": False}
 CASES: dict[str, list[dict]] = {
     "none": [],
     "dy_licence": [DY_LICENCE],
@@ -82,6 +84,10 @@ CASES: dict[str, list[dict]] = {
                       "tension": 0.0, "goods": QUOTA_GOODS}],
     "slack_pooled_quota": [{"instrument": "export_quota", "start": "2024-07", "level": 2e6, "allocation": "pooled",
                             "tension": 0.0, "goods": QUOTA_GOODS}],
+    "split_quota": [{"instrument": "export_quota", "start": "2024-07", "level": 20000, "allocation": "pooled",
+                     "tension": 0.0, "goods": LIGHT_GOODS},
+                    {"instrument": "export_quota", "start": "2024-07", "level": 3000, "allocation": "pooled",
+                     "pool": 2, "tension": 0.0, "goods": HEAVY_GOODS}],
     "smuggled_quota": [{"instrument": "export_quota", "start": "2024-07", "level": 20000, "allocation": "pooled",
                         "tension": 0.0, "goods": QUOTA_GOODS},
                        {"instrument": "smuggling", "start": "2024-07", "goods": QUOTA_GOODS, "capacity": 10000}],
@@ -275,7 +281,7 @@ def test_pooled_licences_clear_within_each_month_at_one_price_per_tonne():
     # on to the later months of the year.
     assert float(monthly.sel(time=slice("2024-07", "2024-12")).sum()) <= 20000
     shipped_2025 = monthly.sel(time="2025").isel(member=0).values
-    licence = ds["licence"].sel(time="2025").isel(member=0).values
+    licence = ds["licence"].sel(time="2025", pool=1).isel(member=0).values
     allowance = (20000 - np.concatenate([[0.0], np.cumsum(shipped_2025)[:-1]])) / np.arange(12, 0, -1)
     assert np.all(shipped_2025 <= allowance * (1 + 1e-6))
     binding = licence > 0
@@ -293,7 +299,35 @@ def test_pooled_licences_clear_within_each_month_at_one_price_per_tonne():
                   for d in abroad for p in covered if float(shipped.sel(destination=d, product=p)) > 1.0]
         assert len(wedges) >= 5 and max(wedges) - min(wedges) < 1e-6 and min(wedges) > 1.0, wedges
         # That wedge is the licence price the run reports.
-        assert float(ds["licence"].sel(time="2025").isel(member=0, time=month)) == pytest.approx(wedges[0], abs=1e-6)
+        assert float(ds["licence"].sel(time="2025", pool=1).isel(member=0, time=month)) == pytest.approx(wedges[0],
+                                                                                                  abs=1e-6)
+
+
+def test_quotas_in_two_pools_hold_each_allowance_at_a_licence_price_of_their_own():
+    ds = run("split_quota").dataset
+    abroad = [r for r in ds["region"].values if r != "CHN"]
+    light = [p for p in quota_goods(ds) if ds["element"].sel(product=p) in ("La", "Ce", "NdPr")]
+    heavy = [p for p in quota_goods(ds) if p not in light]
+    assert light and heavy and "oxide:Dy" in heavy
+    trade = ds["trade"].sel(origin="CHN", destination=abroad, time="2025").isel(member=0)
+    for goods, level in ((light, 20000), (heavy, 3000)):
+        assert float(trade.sel(product=goods).sum()) <= level * (1 + 1e-6)
+    licence = ds["licence"].sel(time="2025").isel(member=0)
+    both = np.flatnonzero((licence.sel(pool=1) > 0).values & (licence.sel(pool=2) > 0).values)
+    assert len(both) >= 6, licence.values  # both quotas bind (each far below China's exports without it)
+    assert float(ds["licence"].sel(pool=3).max()) == 0.0
+    prices = ds["price"].sel(time="2025").isel(member=0)
+    for month in both:
+        # Within a pool every good shipped pays its pool's licence price on top of freight (0.5 USD/kg),
+        # and the two pools' prices differ.
+        for pool, goods in ((1, light), (2, heavy)):
+            wedges = [float(prices.isel(time=month).sel(region=d, product=p) - prices.isel(time=month)
+                            .sel(region="CHN", product=p)) - 0.5
+                      for d in abroad for p in goods
+                      if float(trade.isel(time=month).sel(destination=d, product=p)) > 1.0]
+            assert len(wedges) >= 2 and max(wedges) - min(wedges) < 1e-6, (pool, wedges)
+            assert wedges[0] == pytest.approx(float(licence.isel(time=month).sel(pool=pool)), abs=1e-6)
+        assert abs(float(licence.isel(time=month).sel(pool=1) - licence.isel(time=month).sel(pool=2))) > 1.0
 
 
 def test_a_slack_pooled_quota_has_no_licence_price():

@@ -19,6 +19,7 @@ import xarray as xr
 
 from reesim._version import __version__
 from reesim.engine.structure import STAGES
+from reesim.engine.wedges import POOLS
 
 if TYPE_CHECKING:  # pragma: no cover
     from reesim.engine.structure import Structure
@@ -47,8 +48,8 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
                "Facility throughput (t REO for mines and separation, t metal, t magnet)"),
     "capacity": (("member", "time", "facility"), "t/yr", "Available capacity (ramps, outages, quotas, closures)"),
     "margin": (("member", "time", "facility"), "USD/kg", "Cash margin per unit of throughput"),
-    "licence": (("member", "time"), "USD/kg",
-                "Price of a pooled export licence per kg (0 where no pooled quota binds); free to its holders"),
+    "licence": (("member", "time", "pool"), "USD/kg",
+                "Price of each pool's export licence per kg (0 where no pooled quota binds); free to its holders"),
     "fiscal_cost": (("member", "time", "instrument", "payer"), "USD million/month",
                     "What each timeline event costs each paying region: payments (+) less revenues (-)"),
     "in_force": (("member", "time", "instrument"), "1",
@@ -77,6 +78,7 @@ def assemble_results(scenario: Scenario, world: World, structure: Structure, par
         "sector": list(structure.sectors),
         "facility": list(structure.facilities),
         "parameter": sorted(params),
+        "pool": np.arange(1, POOLS + 1),
         "alignment": ("region", list(structure.alignment)),
         "stage": ("product", [STAGES[i] for i in structure.product_stage]),
         "element": ("product", [elements[p] for p in structure.products]),

@@ -141,7 +141,7 @@ def compare(dataset: xr.Dataset, parameters: Mapping[str, float]) -> Backtest:
     exported = china_exports(dataset).median("member")
     licence = None  # the pooled quota's licence price, USD/kg, mean of the year's months (median member)
     if "licence" in dataset:
-        licence = dataset["licence"].median("member").groupby("time.year").mean()
+        licence = dataset["licence"].sel(pool=1).median("member").groupby("time.year").mean()
     export_rows = []
     for e in EXPORTS:
         simulated = float(exported.sel(year=e.year)) if e.year in exported["year"].values else np.nan

@@ -15,9 +15,9 @@ import numpy as np
 
 from reesim.engine.calibration import balance_base_year
 from reesim.engine.layout import DEMAND, EPSILON, HOLDERS, STOCKPILE, PieceLayout, build_layout
-from reesim.engine.licence_pool import Solver, clear_pool
+from reesim.engine.licence_pool import Solver, clear_pools
 from reesim.engine.structure import STAGES, Structure
-from reesim.engine.wedges import MonthWedges, WedgeSchedule, per_member
+from reesim.engine.wedges import POOLS, MonthWedges, WedgeSchedule, per_member
 from reesim.market.problem import ClearingProblem, ClearingSolution, tie_break
 
 U_NEW = 0.85  # utilisation of a new line at base margins (assumed)
@@ -92,7 +92,7 @@ class StepResult:
     capacity: np.ndarray  # (M, N) available capacity
     margin: np.ndarray  # (M, N) USD/kg of throughput at this month's prices
     expansion: np.ndarray  # (M, N) t/month of capacity that owners decided to add this month
-    licence: np.ndarray  # (M,) USD/kg: the price of a pooled export licence this month (0: none or slack)
+    licence: np.ndarray  # (M, POOLS) USD/kg: each pool's export licence price this month (0: none or slack)
 
 
 class Engine:
@@ -190,7 +190,7 @@ class Engine:
         # Greenfield candidates exist only once an owner decides to build them (month their output starts).
         self.build_start = np.where(s.line_candidate[None, :], np.inf, 0.0) * np.ones((m, 1))
         self.yield_factor = np.ones((m, n_l))
-        self.licence = np.zeros(m)  # USD/kg: the price of a pooled export licence this month (0: none)
+        self.licence = np.zeros((m, POOLS))  # USD/kg: each pool's export licence price this month (0: none)
         self.smuggled = np.broadcast_to(0.0, (m, n_p, n_r, n_r))  # t/month on informal channels (no copy while none)
         self.smuggling = False  # whether any informal flow is under way (the baseline skips the channel)
         self.last: StepResult | None = None  # what the wedge schedule observes at the next step
@@ -413,10 +413,10 @@ class Engine:
         self._smuggle(w)
         problem, extra = self.build_problem(t, w, avail, cap, limit, d_ref)
         sol = self._clear(problem, warm_price)
-        if np.isfinite(per_member(w.pool_allowance, (m,))).any():
-            sol, self.licence = clear_pool(problem, sol, w, self.solver, self.licence)
+        if np.isfinite(per_member(w.pool_allowance, (m, POOLS))).any():
+            sol, self.licence = clear_pools(problem, sol, w, self.solver, self.licence)
         else:
-            self.licence = np.zeros(m)
+            self.licence = np.zeros((m, POOLS))
         self.unsettled += ~sol.converged.reshape(m, n_p)
         price = _planes(sol.price.reshape(m, n_p, n_r))  # (M, R, P)
         # Holders keep what they did not sell, plus what a floor buyer took (surplus stays in stock).

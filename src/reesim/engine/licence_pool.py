@@ -1,6 +1,6 @@
-"""The month's price of a pool of tradable export licences (a pooled export quota), found within the month.
+"""The month's price of each pool of tradable export licences (a pooled export quota), found within the month.
 
-One price per tonne L, added to the cost of every pool route, is the lowest at which the pool's exports
+One price per tonne L, added to the cost of every route of a pool, is the lowest at which the pool's exports
 fit the month's allowance (docs/engine.md). Each trial price is a clearing of the pool goods' rows of the
 members whose exports exceed it; where exports jump at the answer (a cheap good reaching its price
 ceiling abroad), the clearings on either side are mixed so the allowance is met exactly.
@@ -13,7 +13,7 @@ from dataclasses import fields
 
 import numpy as np
 
-from reesim.engine.wedges import MonthWedges, per_member
+from reesim.engine.wedges import POOLS, MonthWedges, per_member
 from reesim.market.problem import ClearingProblem, ClearingSolution
 
 Solver = Callable[..., ClearingSolution]  # a clearing function such as reesim.market.fast.solve_fast
@@ -25,19 +25,35 @@ Solver = Callable[..., ClearingSolution]  # a clearing function such as reesim.m
 _MAX_STEPS = 200
 
 
-def clear_pool(problem: ClearingProblem, sol: ClearingSolution, w: MonthWedges, solver: Solver,
-               previous: np.ndarray) -> tuple[ClearingSolution, np.ndarray]:
-    """Price a pool of tradable export licences within the month: one price per tonne L on every pool
-    route, the lowest at which the pool's exports do not exceed the month's allowance. `sol` is the
-    clearing without a licence price; members whose exports fit the allowance keep it (L = 0). For the
-    others exports fall as L rises (each route's cost rises by L), so L is bracketed from last month's
-    price and found by regula falsi (Illinois), every member at once, each trial a clearing of the pool
-    goods' rows of those members only; the answer is the feasible end of the bracket."""
+def clear_pools(problem: ClearingProblem, sol: ClearingSolution, w: MonthWedges, solver: Solver,
+                previous: np.ndarray) -> tuple[ClearingSolution, np.ndarray]:
+    """Price every pool of tradable export licences in force (`w.pool_route` numbers them): (M, POOLS)
+    prices per tonne, 0 where a pool is slack or not in force. Pools cover distinct goods (a route and
+    good belongs to one pool), and each good's market is its own clearing row, so the pools are priced
+    one after the other, each on its own rows."""
+    m, n_r = len(previous), problem.shape[1]
+    n_p = problem.shape[0] // m
+    licence = np.zeros((m, POOLS))
+    allowance = per_member(w.pool_allowance, (m, POOLS))
+    numbers = per_member(w.pool_route, (m, n_r, n_r, n_p))
+    for k in np.flatnonzero(np.isfinite(allowance).any(axis=0)):
+        sol, licence[:, k] = clear_pool(problem, sol, numbers == k + 1, allowance[:, k], solver, previous[:, k])
+    return sol, licence
+
+
+def clear_pool(problem: ClearingProblem, sol: ClearingSolution, route: np.ndarray, allowance: np.ndarray,
+               solver: Solver, previous: np.ndarray) -> tuple[ClearingSolution, np.ndarray]:
+    """Price one pool of tradable export licences within the month: one price per tonne L on every pool
+    route (`route`, (M, R, R, P) true on the pool's routes and goods), the lowest at which the pool's
+    exports do not exceed the month's `allowance` (M,). `sol` is the clearing without a licence price;
+    members whose exports fit the allowance keep it (L = 0). For the others exports fall as L rises (each
+    route's cost rises by L), so L is bracketed from last month's price and found by regula falsi
+    (Illinois), every member at once, each trial a clearing of the pool goods' rows of those members only;
+    the answer is the feasible end of the bracket."""
     m, n_r = len(previous), problem.shape[1]
     n_p = problem.shape[0] // m
     licence = np.zeros(m)
-    mask = per_member(w.pool_route, (m, n_r, n_r, n_p)).transpose(0, 3, 1, 2).reshape(m * n_p, n_r, n_r)
-    allowance = per_member(w.pool_allowance, (m,))  # already float
+    mask = route.transpose(0, 3, 1, 2).reshape(m * n_p, n_r, n_r).astype(float)
     goods = np.flatnonzero(mask.reshape(m, n_p, -1).any(axis=(0, 2)))
     if not len(goods):  # a pool without routes: nothing to price
         return sol, licence

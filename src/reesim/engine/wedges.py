@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from reesim.engine.core import StepResult
 
 
+POOLS = 3  # pools of tradable export licences a month can hold, each with its own price (e.g. light and heavy)
+
+
 def per_member(value: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
     """A wedge (one number, or an array with or without the leading member axis) as a read-only view of
     `shape`, whose first axis is the members."""
@@ -48,11 +51,12 @@ class MonthWedges:
     demand_factor: (R, S, P) multiplier on final demand by region, sector and product (demand shocks).
     tension: (R, P) perceived supply risk that a policy signals to holders (0: none; adds to the risk that
         price surprises build), so precautionary stocks rise when controls are announced.
-    pool_route: (R, R, P) 1 on the routes and goods of a pool of tradable export licences (a pooled
-        quota), 0 elsewhere.
-    pool_allowance: () t/month the pool's routes may carry in total this month (inf: no pool). The
-        engine prices the licences within the month: one price per tonne on every pool route, the lowest
-        at which the pool's exports do not exceed the allowance (`reesim.engine.licence_pool.clear_pool`).
+    pool_route: (R, R, P) the pool of tradable export licences (a pooled quota) that a route and good
+        belong to, numbered 1 to POOLS; 0 for none.
+    pool_allowance: (POOLS,) t/month each pool's routes may carry in total this month (inf: no pool).
+        The engine prices each pool's licences within the month: one price per tonne on every route of the
+        pool, the lowest at which its exports do not exceed its allowance
+        (`reesim.engine.licence_pool.clear_pool`).
     informal_cap: (R, R, P) t/month an informal channel (smuggling) can carry on a route (0: none). Goods
         on it pay no export tax, tariff or licence and escape the customs record (`trade`); the engine
         decides each month how much of the capacity is used from last month's margin (`Engine._smuggle`).

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reesim.engine.wedges import MonthWedges
+from reesim.engine.wedges import POOLS, MonthWedges
 
 # field -> (shape key, neutral value, how two events combine)
 _FIELDS: dict[str, tuple[str, float, str]] = {
@@ -32,8 +32,8 @@ _FIELDS: dict[str, tuple[str, float, str]] = {
     "hurdle_factor": ("line", 1.0, "mul"),
     "demand_factor": ("demand", 1.0, "mul"),
     "tension": ("node", 0.0, "max"),
-    "pool_route": ("route", 0.0, "max"),  # two pooled quotas in force pool their routes ...
-    "pool_allowance": ("pool", np.inf, "min"),  # ... under the tighter allowance
+    "pool_route": ("route", 0.0, "max"),  # two pooled quotas of one pool pool their routes (a route in
+    "pool_allowance": ("pool", np.inf, "min"),  # two pools counts in the higher) under the tighter allowance
     "informal_cap": ("route", 0.0, "add"),  # two smuggling channels on a route add their capacity ...
     "informal_cost": ("route", 0.0, "max"),  # ... and the dearer evasion cost counts
 }
@@ -49,7 +49,7 @@ class WedgeBuilder:
             "line": (members, lines),
             "quota": (members, 2),
             "demand": (members, regions, sectors, products),
-            "pool": (members,),
+            "pool": (members, POOLS),
         }
         self._arrays: dict[str, np.ndarray] = {}
 

@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import Field
 
 from reesim.engine.structure import STAGES
+from reesim.engine.wedges import POOLS
 from reesim.policy.context import PolicyContext
 from reesim.policy.event import Event, EventRun, gather
 from reesim.policy.scope import Goods, Plants
@@ -216,6 +217,11 @@ class ExportQuota(Event):
     price per tonne, the same on every covered route, at which exports fit that allowance (zero when they
     fit anyway; `reesim.engine.licence_pool.clear_pool`). Quota unused in a month stays for the rest of the year. A uniform
     price per tonne lifts cheap goods (La, Ce) far more in proportion than dear ones.
+
+    `pool` numbers the pool a pooled quota's licences belong to. Quotas in different pools are priced
+    apart, each at its own price per tonne, as China's quotas were split into light and medium-heavy
+    rare earths from 2012 (MOFCOM); two pooled quotas in force in the same pool share their routes under
+    the tighter allowance.
     """
 
     instrument: Literal["export_quota"] = "export_quota"
@@ -225,6 +231,7 @@ class ExportQuota(Event):
     level: float = Field(ge=0.0, description="t/yr")
     tension: float = Field(0.3, ge=0.0, le=5.0)
     allocation: Literal["by_route", "pooled"] = "by_route"
+    pool: int = Field(1, ge=1, le=POOLS, description="pool of tradable licences (pooled allocation only)")
 
     def check(self, ctx: PolicyContext) -> None:
         gather(lambda: ctx.region(self.exporter), lambda: ctx.regions(self.destinations), lambda: self.goods.mask(ctx))
@@ -239,8 +246,10 @@ class ExportQuota(Event):
             cap[:, exporter] = _quota_shares(run, exporter, goods, destinations) * self.level / 12.0
             run.wedges.combine("route_cap", cap, where=covered[None])
         else:
-            run.wedges.combine("pool_route", 1.0, where=covered[None])
-            run.wedges.combine("pool_allowance", self._allowance(run, covered))
+            run.wedges.combine("pool_route", float(self.pool), where=covered[None])
+            allowance = np.full((ctx.members, POOLS), np.inf)
+            allowance[:, self.pool - 1] = self._allowance(run, covered)
+            run.wedges.combine("pool_allowance", allowance)
         signal = np.zeros((len(s.regions), len(s.products)))
         signal[destinations] = self.tension
         run.wedges.combine("tension", signal * goods[None, :])
