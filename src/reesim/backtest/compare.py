@@ -139,9 +139,9 @@ def compare(dataset: xr.Dataset, parameters: Mapping[str, float]) -> Backtest:
             "simulated_end2013_to_peak": float(end_2013 / series.max()),
         })
     exported = china_exports(dataset).median("member")
-    licence = None  # the pooled quota's licence price, USD/kg, mean of the year's months (median member)
-    if "licence" in dataset:
-        licence = dataset["licence"].sel(pool=1).median("member").groupby("time.year").mean()
+    licence = None  # each pool's licence price, USD/kg, mean of the year's months (median member): pool 1 is
+    if "licence" in dataset:  # the whole quota to 2011 and its light part from 2012, pool 2 the medium-heavy part
+        licence = dataset["licence"].median("member").groupby("time.year").mean()
     export_rows = []
     for e in EXPORTS:
         simulated = float(exported.sel(year=e.year)) if e.year in exported["year"].values else np.nan
@@ -151,7 +151,9 @@ def compare(dataset: xr.Dataset, parameters: Mapping[str, float]) -> Backtest:
                             else round(e.exports / e.quota, 3),
                             "simulated_share_of_quota": None if e.quota is None else round(simulated / e.quota, 3),
                             "simulated_licence_price": None if licence is None or e.year not in licence["year"]
-                            else round(float(licence.sel(year=e.year)), 2)})
+                            else round(float(licence.sel(year=e.year, pool=1)), 2),
+                            "simulated_heavy_licence_price": None if licence is None or e.year not in licence["year"]
+                            else round(float(licence.sel(year=e.year, pool=2)), 2)})
     return Backtest(prices=prices, annual=pd.DataFrame(annual_rows).T, summary=pd.DataFrame(summary_rows)
                     .set_index("product"), exports=pd.DataFrame(export_rows), monthly=monthly,
                     parameters={k: float(v) for k, v in parameters.items()})
