@@ -44,27 +44,15 @@ def test_crisis_scenario_encodes_the_record():
     sc = load_scenario("2010-crisis")
     assert sc.world == "world2009" and sc.end == "2015-12" and len(sc.notes) > 200 and sc.sources
     events = {e.id: e for e in sc.timeline}
-    parts = {}  # pool id -> year -> level
-    for quota in ("export-quota", "export-quota-light", "export-quota-heavy"):
-        parts[quota] = {int(events[quota].start[:4]): events[quota].level}
-        parts[quota].update({int(e.start[:4]): e.set["level"] for e in sc.timeline
-                             if e.instrument == "amend" and e.target == quota})
-    assert parts["export-quota"] == {2009: 50145, 2010: 30300, 2011: 30184}
-    # From 2012 MOFCOM split the quota into light and medium-heavy parts, each a pool of its own.
-    assert parts["export-quota-light"] == {2012: 27122, 2013: 27384, 2014: 27005}
-    assert parts["export-quota-heavy"] == {2012: 3874, 2013: 3617, 2014: 3605}
-    levels = {**parts["export-quota"], **{y: parts["export-quota-light"][y] + parts["export-quota-heavy"][y]
-                                           for y in (2012, 2013, 2014)}}
+    levels = {int(events["export-quota"].start[:4]): events["export-quota"].level}
+    levels.update({int(e.start[:4]): e.set["level"] for e in sc.timeline
+                   if e.instrument == "amend" and e.target == "export-quota"})
     assert levels == {e.year: e.quota for e in EXPORTS if 2009 <= e.year <= 2014}
-    assert events["export-quota"].end == "2011-12" and not events["export-quota"].goods.magnets_containing
-    light_x, heavy_x = events["export-quota-light"], events["export-quota-heavy"]
-    assert (light_x.end, heavy_x.end, light_x.pool, heavy_x.pool) == ("2014-12", "2014-12", 1, 2)
-    assert set(light_x.goods.elements) | set(heavy_x.goods.elements) == set(events["export-quota"].goods.elements)
-    assert not set(light_x.goods.elements) & set(heavy_x.goods.elements)
+    assert events["export-quota"].end == "2014-12" and not events["export-quota"].goods.magnets_containing
     assert (events["duties-heavy"].rate, events["duties-light"].rate) == (0.25, 0.15)
     assert events["duties-light"].end == "2015-04"  # duties removed in May 2015
     assert events["japan-halt"].start == "2010-09" and events["japan-halt"].destinations == ["JPN"]
-    assert {events[q].allocation for q in parts} == {"pooled"}  # tonnages for oxides and metals, as allocated
+    assert events["export-quota"].allocation == "pooled"  # one tonnage for every oxide and metal, as allocated
     # China's mining quotas (Ministry of Land and Resources) in their light and medium-heavy parts: 80,400
     # and 13,400 t in 2011 (93,800 t, 5.16 % above 2010's 89,200 t), 75,900 and 17,900 t in 2012 and 2013,
     # 87,100 and 17,900 t in 2014. Output ran above them, so they bind on their change since 2010.
@@ -170,7 +158,7 @@ def test_backtest_command_prints_json_and_writes_the_figure(tmp_path, backtest, 
     licence = {e["year"]: e["simulated_licence_price"] for e in data["exports"]}
     assert licence[2011] > 1.0 and licence[2015] == 0.0  # the quota binds in 2011 and has ended by 2015
     heavy = {e["year"]: e["simulated_heavy_licence_price"] for e in data["exports"]}
-    assert heavy[2011] == 0.0 and heavy[2015] == 0.0  # the medium-heavy pool of 2012-2014 only
+    assert set(heavy.values()) == {0.0}  # one pool for every covered good: no second licence price
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert np.isclose(data["products"]["oxide:Dy"]["peak_to_2009"]["recorded"], 2300 / 115.67, rtol=1e-3)
     bad = CliRunner().invoke(app, ["backtest", "1998"])

@@ -361,9 +361,9 @@ def test_smuggling_carries_its_capacity_past_a_binding_quota_outside_the_customs
     # Customs still records only licensed exports, which the quota holds ...
     official = float(ds["trade"].sel(origin="CHN", destination=abroad, product=covered, time="2025").sum())
     assert official <= 20000 * (1 + 1e-9)
-    # ... and the extra supply abroad lowers prices there.
+    # ... and the extra supply abroad lowers prices there (stop 16's calibration: La by 4.6 %, Ce by 11 %).
     for product in ("oxide:La", "oxide:Ce"):
-        assert price(run("smuggled_quota"), product, "JPN", LATE) < 0.95 * price(run("pooled_quota"), product,
+        assert price(run("smuggled_quota"), product, "JPN", LATE) < 0.97 * price(run("pooled_quota"), product,
                                                                                   "JPN", LATE), product
     assert "smuggled" not in capped  # kept by default only where a channel is in the timeline ...
     without = run_scenario(scenario(*CASES["pooled_quota"]), variables=("smuggled",)).dataset

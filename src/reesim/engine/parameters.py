@@ -36,16 +36,16 @@ def _calibrated(low: float, high: float, note: str = "") -> str:
 
 PARAMETERS: dict[str, Parameter] = {
     "elasticity_short": Parameter(
-        default=0.2504, unit="-", lower=0.0, upper=2.0,
+        default=0.2398, unit="-", lower=0.0, upper=2.0,
         description="Short-run price elasticity of final demand (absolute value).",
         basis=_calibrated(0.14, 0.55, "facts.md F assumed -0.1 to -0.3 (unverified)")),
     "elasticity_long": Parameter(
-        default=0.4704, unit="-", lower=0.0, upper=3.0,
+        default=0.4598, unit="-", lower=0.0, upper=3.0,
         description="Long-run price elasticity of final demand (substitution and thrifting), absolute value.",
         basis=_calibrated(0.55, 1.3,
                           "facts.md F assumed -0.5 to -1.0; US consumption 2010-12 arc about -0.8")),
     "substitution_months": Parameter(
-        default=15.86, unit="months", lower=1.0, upper=240.0,
+        default=26.16, unit="months", lower=1.0, upper=240.0,
         description="Time constant with which the long-run demand response builds up.",
         basis=_calibrated(9.8, 47,
                           "Toyota, Honda and Nissan redesigns after 2011 took two to four years (facts.md D)")),
@@ -54,7 +54,7 @@ PARAMETERS: dict[str, Parameter] = {
         description="Multiplier on the dataset's demand growth rates.",
         basis="assumed; 1 reproduces demand.csv"),
     "stock_cover_months": Parameter(
-        default=0.7137, unit="months", lower=0.0, upper=24.0,
+        default=0.5, unit="months", lower=0.0, upper=24.0,
         description="Inventory that holders in a region target, in months of the region's base throughput.",
         basis=_calibrated(0.56, 4.2)),
     "input_cover_months": Parameter(
@@ -62,24 +62,24 @@ PARAMETERS: dict[str, Parameter] = {
         description="Input stock that plants keep beyond the current month's needs, in months of use.",
         basis="assumed"),
     "stock_price_response": Parameter(
-        default=0.7117, unit="-", lower=0.0, upper=5.0,
+        default=0.6106, unit="-", lower=0.0, upper=5.0,
         description="Relative cut in desired stocks per 100% of price above its expected level.",
         basis=_calibrated(0.21, 4.8)),
     "precaution": Parameter(
-        default=0.874, unit="-", lower=0.0, upper=10.0,
+        default=0.8312, unit="-", lower=0.0, upper=10.0,
         description="Extra desired cover per unit of perceived supply risk (precautionary buying).",
         basis=_calibrated(0.11, 5.9,
                           "trades off with the 2010-crisis speculation's risk (5), which it multiplies")),
     "expectation_speed": Parameter(
-        default=0.2118, unit="1/month", lower=0.01, upper=1.0,
+        default=0.2132, unit="1/month", lower=0.01, upper=1.0,
         description="Weight of the latest price in adaptive price expectations.",
         basis=_calibrated(0.062, 0.57)),
     "utilisation_response": Parameter(
-        default=0.795, unit="-", lower=0.0, upper=10.0,
+        default=1.003, unit="-", lower=0.0, upper=10.0,
         description="Elasticity of a plant's output to its margin as a share of its output value at expected prices.",
         basis=_calibrated(0.31, 3.6)),
     "mine_response": Parameter(
-        default=0.1695, unit="-", lower=0.0, upper=10.0,
+        default=1.0, unit="-", lower=0.0, upper=10.0,
         description="Elasticity of a mine's output to its margin as a share of its output value at expected prices.",
         basis=_calibrated(0.066, 0.81, "facts.md F: ex-China short-run supply about 0")),
     "separation_recovery": Parameter(
@@ -115,11 +115,11 @@ PARAMETERS: dict[str, Parameter] = {
         basis="facts.md C1: +21.4% in 2023 and +5.9% in 2024; assumed 7%/yr, near the 7.5-8.7%/yr growth "
               "of NdFeB demand (Adamas), so the baseline quota follows demand"),
     "price_ceiling_multiple": Parameter(
-        default=30.45, unit="-", lower=1.5, upper=1000.0,
+        default=35.59, unit="-", lower=1.5, upper=1000.0,
         description="Price (as a multiple of the base price) at which remaining demand goes unserved.",
         basis=_calibrated(23, 73)),
     "reservation_price_share": Parameter(
-        default=0.4844, unit="-", lower=0.0, upper=0.9,
+        default=0.6, unit="-", lower=0.0, upper=0.9,
         description="Price, as a share of the base-year price, below which holders keep a product rather than "
                     "sell it: a glut goes into stock at that price instead of clearing at zero.",
         basis=_calibrated(0.17, 0.55)),
