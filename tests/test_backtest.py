@@ -77,6 +77,29 @@ def test_crisis_scenario_encodes_the_record():
     assert "smuggling" not in events  # in the variant below, not in the back-test's scenario
 
 
+def test_split_quota_variant_prices_the_light_and_medium_heavy_quotas_of_2012_2014_apart():
+    # MOFCOM's batches as reported (scenario sources): the parts add up to each year's quota.
+    crisis, variant = load_scenario("2010-crisis"), load_scenario("2010-crisis-split-quotas")
+    assert variant.timeline[:len(crisis.timeline)] == crisis.timeline and variant.end == crisis.end
+    events = {e.id: e for e in variant.timeline}
+    assert (events["export-quota-split"].instrument, events["export-quota-split"].start,
+            events["export-quota-split"].target) == ("suspend", "2012-01", "export-quota")
+    parts = {}
+    for quota in ("export-quota-light", "export-quota-heavy"):
+        parts[quota] = {int(events[quota].start[:4]): events[quota].level}
+        parts[quota].update({int(e.start[:4]): e.set["level"] for e in variant.timeline
+                             if e.instrument == "amend" and e.target == quota})
+    assert parts["export-quota-light"] == {2012: 27122, 2013: 27384, 2014: 27005}
+    assert parts["export-quota-heavy"] == {2012: 3874, 2013: 3617, 2014: 3605}
+    quotas = {e.year: e.quota for e in EXPORTS}
+    assert all(parts["export-quota-light"][y] + parts["export-quota-heavy"][y] == quotas[y] for y in (2012, 2013, 2014))
+    light, heavy = events["export-quota-light"], events["export-quota-heavy"]
+    assert (light.pool, heavy.pool, light.end, heavy.end) == (1, 2, "2014-12", "2014-12")
+    assert {light.allocation, heavy.allocation} == {"pooled"}
+    assert set(light.goods.elements) | set(heavy.goods.elements) == set(events["export-quota"].goods.elements)
+    assert not set(light.goods.elements) & set(heavy.goods.elements)
+
+
 def test_smuggling_variant_adds_the_reported_smuggling_to_the_crisis():
     # 21,000 t in 2011 (China Daily, December 2012) and 40,000 t in 2014 (Reuters, 2015), from China, of
     # the goods under the quota, until the duties ended.
