@@ -306,7 +306,7 @@ def test_pooled_licences_clear_within_each_month_at_one_price_per_tonne():
 def test_quotas_in_two_pools_hold_each_allowance_at_a_licence_price_of_their_own():
     ds = run("split_quota").dataset
     abroad = [r for r in ds["region"].values if r != "CHN"]
-    light = [p for p in quota_goods(ds) if ds["element"].sel(product=p) in ("La", "Ce", "NdPr")]
+    light = [p for p in quota_goods(ds) if str(ds["element"].sel(product=p).values) in ("La", "Ce", "NdPr")]
     heavy = [p for p in quota_goods(ds) if p not in light]
     assert light and heavy and "oxide:Dy" in heavy
     trade = ds["trade"].sel(origin="CHN", destination=abroad, time="2025").isel(member=0)

@@ -32,8 +32,10 @@ _FIELDS: dict[str, tuple[str, float, str]] = {
     "hurdle_factor": ("line", 1.0, "mul"),
     "demand_factor": ("demand", 1.0, "mul"),
     "tension": ("node", 0.0, "max"),
-    "pool_route": ("route", 0.0, "max"),  # two pooled quotas of one pool pool their routes (a route in
-    "pool_allowance": ("pool", np.inf, "min"),  # two pools counts in the higher) under the tighter allowance
+    # Two pooled quotas of one pool share their routes under the tighter allowance; a route and good
+    # claimed by two pools is priced in the higher-numbered one.
+    "pool_route": ("route", 0.0, "max"),
+    "pool_allowance": ("pool", np.inf, "min"),
     "informal_cap": ("route", 0.0, "add"),  # two smuggling channels on a route add their capacity ...
     "informal_cost": ("route", 0.0, "max"),  # ... and the dearer evasion cost counts
 }

@@ -221,7 +221,7 @@ class ExportQuota(Event):
     `pool` numbers the pool a pooled quota's licences belong to. Quotas in different pools are priced
     apart, each at its own price per tonne, as China's quotas were split into light and medium-heavy
     rare earths from 2012 (MOFCOM); two pooled quotas in force in the same pool share their routes under
-    the tighter allowance.
+    the tighter allowance, and goods claimed by two pools are priced in the higher-numbered one.
     """
 
     instrument: Literal["export_quota"] = "export_quota"
