@@ -257,6 +257,16 @@ def quota_goods(ds) -> list[str]:
             if s in ("separation", "metal") and (e in elements or (e == "NdPr" and {"Nd", "Pr"} <= elements))]
 
 
+def export_wedges(ds, month: int, goods: list[str]) -> list[float]:
+    """Member 0's price abroad less China's price and freight (0.5 USD/kg for oxides and metals by
+    default), in the 2025 `month`, on every route from China that ships more than 1 t of one of `goods`."""
+    abroad = [r for r in ds["region"].values if r != "CHN"]
+    prices = ds["price"].sel(time="2025").isel(member=0, time=month)
+    shipped = ds["trade"].sel(origin="CHN", time="2025").isel(member=0, time=month)
+    return [float(prices.sel(region=d, product=p) - prices.sel(region="CHN", product=p)) - 0.5
+            for d in abroad for p in goods if float(shipped.sel(destination=d, product=p)) > 1.0]
+
+
 def test_pooled_export_quota_holds_the_year_and_prices_one_licence_per_tonne():
     capped, base = run("pooled_quota"), run("none")
     ds = capped.dataset
@@ -288,15 +298,10 @@ def test_pooled_licences_clear_within_each_month_at_one_price_per_tonne():
     assert binding.sum() >= 6, licence
     np.testing.assert_allclose(shipped_2025[binding], allowance[binding], rtol=1e-5)
     assert shipped_2025.sum() <= 20000 * (1 + 1e-6)
-    # Every covered good on every route it is shipped pays the same licence price on top of freight
-    # (0.5 USD/kg for oxides and metals by default), in every month the quota binds.
-    flows = ds["trade"].sel(origin="CHN", destination=abroad, product=covered, time="2025").isel(member=0)
-    prices = ds["price"].sel(time="2025").isel(member=0)
+    # Every covered good on every route it is shipped pays the same licence price on top of freight, in
+    # every month the quota binds.
     for month in np.flatnonzero(binding):
-        shipped = flows.isel(time=month)
-        wedges = [float(prices.isel(time=month).sel(region=d, product=p) - prices.isel(time=month)
-                        .sel(region="CHN", product=p)) - 0.5
-                  for d in abroad for p in covered if float(shipped.sel(destination=d, product=p)) > 1.0]
+        wedges = export_wedges(ds, month, covered)
         assert len(wedges) >= 5 and max(wedges) - min(wedges) < 1e-6 and min(wedges) > 1.0, wedges
         # That wedge is the licence price the run reports.
         assert float(ds["licence"].sel(time="2025", pool=1).isel(member=0, time=month)) == pytest.approx(wedges[0],
@@ -316,15 +321,11 @@ def test_quotas_in_two_pools_hold_each_allowance_at_a_licence_price_of_their_own
     both = np.flatnonzero((licence.sel(pool=1) > 0).values & (licence.sel(pool=2) > 0).values)
     assert len(both) >= 6, licence.values  # both quotas bind (each far below China's exports without it)
     assert float(ds["licence"].sel(pool=3).max()) == 0.0
-    prices = ds["price"].sel(time="2025").isel(member=0)
     for month in both:
-        # Within a pool every good shipped pays its pool's licence price on top of freight (0.5 USD/kg),
-        # and the two pools' prices differ.
+        # Within a pool every good shipped pays its pool's licence price on top of freight, and the two
+        # pools' prices differ.
         for pool, goods in ((1, light), (2, heavy)):
-            wedges = [float(prices.isel(time=month).sel(region=d, product=p) - prices.isel(time=month)
-                            .sel(region="CHN", product=p)) - 0.5
-                      for d in abroad for p in goods
-                      if float(trade.isel(time=month).sel(destination=d, product=p)) > 1.0]
+            wedges = export_wedges(ds, month, goods)
             assert len(wedges) >= 2 and max(wedges) - min(wedges) < 1e-6, (pool, wedges)
             assert wedges[0] == pytest.approx(float(licence.isel(time=month).sel(pool=pool)), abs=1e-6)
         assert abs(float(licence.isel(time=month).sel(pool=1) - licence.isel(time=month).sel(pool=2))) > 1.0

@@ -139,8 +139,10 @@ def compare(dataset: xr.Dataset, parameters: Mapping[str, float]) -> Backtest:
             "simulated_end2013_to_peak": float(end_2013 / series.max()),
         })
     exported = china_exports(dataset).median("member")
-    licence = None  # each pool's licence price, USD/kg, mean of the year's months (median member): pool 1 is
-    if "licence" in dataset:  # the whole quota to 2011 and its light part from 2012, pool 2 the medium-heavy part
+    # Each pool's licence price, USD/kg, mean of the year's months (median member). In 2010-crisis pool 1 is
+    # the whole quota; in 2010-crisis-split-quotas it is the light part from 2012 and pool 2 the medium-heavy.
+    licence = None
+    if "licence" in dataset:
         licence = dataset["licence"].median("member").groupby("time.year").mean()
     export_rows = []
     for e in EXPORTS:

@@ -3,8 +3,9 @@
 Stage 1 draws a Latin hypercube over the priors; each later stage draws one in a box around the best
 candidate so far, half as wide as the one before; then, with `polish`, a compass search refines the best
 candidate (`reesim.calibration.polish`; on in `reesim calibrate` and the shipped calibration). Every
-candidate is one ensemble member, so a stage, or an iteration of the polish, is one batched simulation. The point estimate is the candidate with the least mean squared log
-residual (least squares), whichever stage found it.
+candidate is one ensemble member, so a stage, or an iteration of the polish, is one batched simulation.
+The point estimate is the candidate with the least mean squared log residual (least squares), whichever
+stage found it.
 
 Parameter uncertainty is an approximate Bayesian computation by rejection (Pritchard et al. 1999;
 Beaumont, Zhang and Balding 2002) on the stage-1 candidates, which are draws from the prior: those whose
