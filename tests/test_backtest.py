@@ -13,11 +13,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
+import xarray as xr
 from typer.testing import CliRunner
 
 from reesim.backtest.compare import PEAK_PRODUCTS, run_backtest
-from reesim.backtest.record import EXPORTS, PRICES, PRODUCTS, recorded_at, recorded_peak
+from reesim.backtest.measures import domestic_price
+from reesim.backtest.record import DOMESTIC, DOMESTIC_PRODUCTS, EXPORTS, PRICES, PRODUCTS, recorded_at, recorded_peak
 from reesim.cli.main import app
 from reesim.scenario import load_scenario
 from reesim.world import load_world
@@ -182,7 +185,40 @@ def test_backtest_command_prints_json_and_writes_the_figure(tmp_path, backtest, 
     assert licence[2011] > 1.0 and licence[2015] == 0.0  # the quota binds in 2011 and has ended by 2015
     heavy = {e["year"]: e["simulated_heavy_licence_price"] for e in data["exports"]}
     assert set(heavy.values()) == {0.0}  # one pool for every covered good: no second licence price
+    assert [(d["product"], d["label"]) for d in data["domestic"]] == [(p.product, p.label) for p in DOMESTIC]
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert np.isclose(data["products"]["oxide:Dy"]["peak_to_2009"]["recorded"], 2300 / 115.67, rtol=1e-3)
     bad = CliRunner().invoke(app, ["backtest", "1998"])
     assert bad.exit_code == 1 and "use one of 2010" in bad.output
+
+
+def test_domestic_record_is_sourced_and_converted_at_the_rate_of_its_day():
+    assert all(p.source and p.low <= p.value <= p.high and p.product in DOMESTIC_PRODUCTS for p in DOMESTIC)
+    assert len({(p.product, p.label) for p in DOMESTIC}) == len(DOMESTIC)
+    by = {(p.product, p.start): p for p in DOMESTIC}
+    assert by[("oxide:La", "2011-09")].value == pytest.approx(140 / 6.3922)  # 135-140 thousand yuan per t
+    assert by[("oxide:Dy", "2012-03")].low == pytest.approx(3900 / 6.3053)
+    assert by[("oxide:Tb", "2013-07")].value == 636.10  # quoted in USD
+    assert ("oxide:Y", "2013-07") not in by  # the MMI of that day gives no yttrium oxide
+
+
+def test_domestic_price_is_the_price_in_china_before_export_wedges():
+    """On a made-up run where China's price and every other region's differ, the domestic measure reads
+    China's and the back-test sets the month's value beside the quote."""
+    time = pd.date_range("2011-01-01", periods=36, freq="MS")
+    products = list(DOMESTIC_PRODUCTS) + ["oxide:Sm"]
+    base = np.arange(1.0, len(products) + 1)[None, None, None, :] * (1 + np.arange(36))[None, :, None, None]
+    price = np.concatenate([base, 100 * base], axis=2)  # CHN, then JPN at a hundred times
+    ds = xr.Dataset({"price": (("member", "time", "region", "product"), np.repeat(price, 2, axis=0))},
+                    coords={"time": time, "region": ["CHN", "JPN"], "product": products})
+    home = domestic_price(ds, list(DOMESTIC_PRODUCTS))
+    assert home.dims == ("member", "time", "product")
+    sep = home.sel(time="2011-09-01", product="oxide:Dy")
+    assert np.allclose(sep, 4 * 9)  # Dy is the fourth product; September 2011 is month 9
+
+
+def test_backtest_reports_china_own_prices_beside_the_quotes(backtest):
+    d = backtest.domestic
+    assert list(zip(d["product"], d["label"])) == [(p.product, p.label) for p in DOMESTIC]
+    assert (d["simulated"] > 0).all()
+    assert np.allclose(d["simulated_over_recorded"], d["simulated"] / d["recorded"])

@@ -10,6 +10,8 @@ and its ratio to the 2009 average and the ratio of the December 2013 price to it
 recorded peak (the highest recorded figure) in the same ratios. `checks` turns the issue's criteria into
 pass/fail rows: peak year 2011; peak over 2009 within a factor of two of the record (Nd, Dy, La, Ce);
 end-2013 price at most half the peak; China's 2011 exports well below (at most 75 % of) the quota.
+China's own prices on the three dates of the domestic record are set beside the simulated price in China
+(`domestic`): reported, not fitted and not a criterion.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from reesim.backtest.measures import china_exports, export_price
-from reesim.backtest.record import EXPORTS, PRICES, PRODUCTS, recorded_at, recorded_peak
+from reesim.backtest.measures import china_exports, domestic_price, export_price
+from reesim.backtest.record import DOMESTIC, DOMESTIC_PRODUCTS, EXPORTS, PRICES, PRODUCTS, recorded_at, recorded_peak
 from reesim.calibration.objective import simulated_points
 from reesim.engine.simulate import run_scenario
 from reesim.scenario import load_scenario
@@ -43,6 +45,7 @@ class Backtest:
     summary: pd.DataFrame  # per product: peak year, month and value, peak/2009 and end-2013/peak, both sides
     exports: pd.DataFrame  # per year: quota, recorded exports, simulated exports, shares of the quota
     monthly: xr.DataArray  # (time, product) simulated export-market price, member median
+    domestic: pd.DataFrame  # product, label, recorded, low, high, simulated price in China, simulated / recorded
     parameters: dict[str, float]
 
     def checks(self) -> pd.DataFrame:
@@ -92,8 +95,10 @@ class Backtest:
                    for row in self.exports.to_dict(orient="records")]
         checks = [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
                   for row in self.checks().to_dict(orient="records")]
+        domestic = [{"product": r.product, "label": r.label, "recorded": round(float(r.recorded), 3),
+                     "simulated": round(float(r.simulated), 3)} for r in self.domestic.itertuples()]
         return {"scenario": SCENARIO, "parameters": self.parameters, "products": products, "exports": exports,
-                "checks": checks}
+                "domestic": domestic, "checks": checks}
 
 
 def run_backtest(parameters: Mapping[str, float] | None = None, members: int = 1) -> Backtest:
@@ -138,6 +143,10 @@ def compare(dataset: xr.Dataset, parameters: Mapping[str, float]) -> Backtest:
             "recorded_end2013_to_peak": recorded_at(product, "end 2013").value / peak.value,
             "simulated_end2013_to_peak": float(end_2013 / series.max()),
         })
+    home = np.median(simulated_points(domestic_price(dataset, list(DOMESTIC_PRODUCTS)), DOMESTIC), axis=0)
+    domestic = pd.DataFrame([{"product": p.product, "label": p.label, "recorded": p.value, "low": p.low,
+                              "high": p.high, "simulated": s, "simulated_over_recorded": s / p.value}
+                             for p, s in zip(DOMESTIC, home)])
     exported = china_exports(dataset).median("member")
     # Each pool's licence price, USD/kg, mean of the year's months (median member). In 2010-crisis pool 1 is
     # the whole quota; in 2010-crisis-split-quotas it is the light part from 2012 and pool 2 the medium-heavy.
@@ -157,5 +166,5 @@ def compare(dataset: xr.Dataset, parameters: Mapping[str, float]) -> Backtest:
                             "simulated_heavy_licence_price": None if licence is None or e.year not in licence["year"]
                             else round(float(licence.sel(year=e.year, pool=2)), 2)})
     return Backtest(prices=prices, annual=pd.DataFrame(annual_rows).T, summary=pd.DataFrame(summary_rows)
-                    .set_index("product"), exports=pd.DataFrame(export_rows), monthly=monthly,
+                    .set_index("product"), exports=pd.DataFrame(export_rows), monthly=monthly, domestic=domestic,
                     parameters={k: float(v) for k, v in parameters.items()})

@@ -9,6 +9,7 @@ metal's recipe, t of oxide per t of metal), because the engine ships much of the
 metal (all of its Dy). Twelve months, not the month's flows alone: under a pooled quota a cheap oxide may
 go unshipped for a month while its price abroad stays high, and a quote is still made for it. Only where
 China exported none of the element for a year does the price fall back to China's own oxide price.
+China's own price (`domestic_price`) is the price at its node, before any wedge on exports.
 China's exports are the flows of oxides and metals (the goods under its quotas, t of product) from China
 to every other region.
 """
@@ -51,6 +52,12 @@ def export_price(dataset: xr.Dataset, world: World, oxides: list[str], exporter:
         fob = xr.where(weight > 0, value / xr.where(weight > 0, weight, 1.0), home)
         out.append(fob.drop_vars(["product", "region", "parameter"], errors="ignore"))
     return xr.concat(out, dim="product").assign_coords(product=oxides).transpose("member", "time", "product")
+
+
+def domestic_price(dataset: xr.Dataset, products: list[str], region: str = "CHN") -> xr.DataArray:
+    """(member, time, product) price of each product in the region's own market, USD/kg."""
+    price = dataset["price"].sel(region=region, product=products).drop_vars(["region", "stage"], errors="ignore")
+    return price.transpose("member", "time", "product")
 
 
 def china_exports(dataset: xr.Dataset, exporter: str = "CHN") -> xr.DataArray:

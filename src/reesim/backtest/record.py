@@ -5,6 +5,15 @@ dataset that cites it, with its source and status. Prices are FOB China (export 
 range in the source is kept as its low and high and used at its mid-point. The engine trades Nd and Pr
 together as `oxide:NdPr`, so the record of Nd oxide is compared with the NdPr price (75 % Nd, 25 % Pr in
 the 2009 world, whose 2009 NdPr price is within 2 % of Nd's).
+
+`DOMESTIC` holds China's own spot prices on three dates (Shanghai Non Ferrous trade quotes, SMM, and the
+Rare Earths MMI), converted at the exchange rate of the day. They are not fitted: the back-test reports
+them beside the simulated price in China, because the gap between them and the export prices is what a
+quota's licence price stands for, and the fitted export prices alone cannot show whether the model puts
+that gap on the right side of the border. Pr-Nd oxide is quoted as such and compared with the engine's
+NdPr; Y is quoted too, though not in the export record, because it is two thirds of the ionic clays'
+output and its price carries the southern separation plants. Whether the quotes include China's VAT
+(17 % then) is not stated in the tables read; that is small beside the gaps the back-test shows.
 """
 
 from __future__ import annotations
@@ -22,6 +31,10 @@ LYNAS = "Lynas price table 2007-2009 via RareMetalBlog (2010), in world2009 pric
 MINING_COM = "Mining.com (Lynas data) and AFR/NYT (2011), facts.md D2"
 MCS_2016 = "USGS MCS 2016 (S6), year-end prices, facts.md D2"
 MOFCOM = "MOFCOM export quotas (Japan Metal Bulletin), facts.md D1"
+SMM_2011 = ("Shanghai Non Ferrous Trade Association (SMM) spot table via Reuters, 9 Sep 2011; yuan at that day's "
+            "central parity, 6.3922 per USD (Xinhua via ResearchInChina, 9 Sep 2011)")
+SMM_2012 = "Shanghai Non Ferrous Trade Association (SMM) spot table via Reuters, 9 Mar 2012; USD 1 = 6.3053 yuan as quoted"
+MMI_2013 = "Rare Earths MMI, agmetalminer.com, 30 Jul 2013; USD as quoted"
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,39 @@ PRICES: tuple[PricePoint, ...] = (
     _mean_2009("oxide:Tb", 361.67),
     *_year_ends("oxide:Tb", {2011: (2800, 2820), 2012: (1200, 1300), 2013: (800, 850), 2014: (590, 640),
                              2015: (410, 490)}),
+)
+
+
+def _yuan(product: str, month: str, low: float, high: float, per_usd: float, source: str) -> PricePoint:
+    """A domestic quote given as a range in yuan per kg, in USD per kg at `per_usd` yuan per dollar."""
+    return PricePoint(product, "point", month, month, (low + high) / 2 / per_usd, low / per_usd, high / per_usd,
+                      source, f"China {month}")
+
+
+def _usd(product: str, month: str, value: float, source: str) -> PricePoint:
+    return PricePoint(product, "point", month, month, value, value, value, source, f"China {month}")
+
+
+DOMESTIC_PRODUCTS = ("oxide:La", "oxide:Ce", "oxide:NdPr", "oxide:Dy", "oxide:Tb", "oxide:Y")
+_SEP_2011, _MAR_2012 = 6.3922, 6.3053
+# (product, yuan per kg low and high) on 7-9 Sep 2011 and 9 Mar 2012; per tonne in the tables, per kg here.
+_SMM = {
+    "2011-09": (_SEP_2011, SMM_2011, {"oxide:La": (135, 145), "oxide:Ce": (150, 160), "oxide:NdPr": (850, 900),
+                                     "oxide:Dy": (10_000, 11_000), "oxide:Tb": (14_000, 15_000),
+                                     "oxide:Y": (350, 380)}),
+    "2012-03": (_MAR_2012, SMM_2012, {"oxide:La": (75, 80), "oxide:Ce": (80, 90), "oxide:NdPr": (340, 350),
+                                     "oxide:Dy": (3_900, 4_000), "oxide:Tb": (5_300, 5_500),
+                                     "oxide:Y": (168, 170)}),
+}
+DOMESTIC: tuple[PricePoint, ...] = (
+    *(_yuan(product, month, low, high, rate, source)
+      for month, (rate, source, quotes) in _SMM.items() for product, (low, high) in quotes.items()),
+    # 30 Jul 2013, as quoted in USD (per tonne for La, Ce and Pr-Nd oxide): the MMI gives no yttrium oxide.
+    _usd("oxide:La", "2013-07", 4.567, MMI_2013),
+    _usd("oxide:Ce", "2013-07", 4.648, MMI_2013),
+    _usd("oxide:NdPr", "2013-07", 55.455, MMI_2013),
+    _usd("oxide:Dy", "2013-07", 424.06, MMI_2013),
+    _usd("oxide:Tb", "2013-07", 636.10, MMI_2013),
 )
 
 
