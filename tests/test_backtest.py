@@ -20,7 +20,15 @@ from typer.testing import CliRunner
 
 from reesim.backtest.compare import PEAK_PRODUCTS, run_backtest
 from reesim.backtest.measures import domestic_price
-from reesim.backtest.record import DOMESTIC, DOMESTIC_PRODUCTS, EXPORTS, PRICES, PRODUCTS, recorded_at, recorded_peak
+from reesim.backtest.record import (
+    DOMESTIC,
+    DOMESTIC_PRODUCTS,
+    EXPORTS,
+    PRICES,
+    PRODUCTS,
+    recorded_at,
+    recorded_peak,
+)
 from reesim.cli.main import app
 from reesim.scenario import load_scenario
 from reesim.world import load_world

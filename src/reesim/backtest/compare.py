@@ -24,7 +24,15 @@ import pandas as pd
 import xarray as xr
 
 from reesim.backtest.measures import china_exports, domestic_price, export_price
-from reesim.backtest.record import DOMESTIC, DOMESTIC_PRODUCTS, EXPORTS, PRICES, PRODUCTS, recorded_at, recorded_peak
+from reesim.backtest.record import (
+    DOMESTIC,
+    DOMESTIC_PRODUCTS,
+    EXPORTS,
+    PRICES,
+    PRODUCTS,
+    recorded_at,
+    recorded_peak,
+)
 from reesim.calibration.objective import simulated_points
 from reesim.engine.simulate import run_scenario
 from reesim.scenario import load_scenario
