@@ -54,6 +54,7 @@ class Backtest:
     exports: pd.DataFrame  # per year: quota, recorded exports, simulated exports, shares of the quota
     monthly: xr.DataArray  # (time, product) simulated export-market price, member median
     domestic: pd.DataFrame  # product, label, recorded, low, high, simulated price in China, simulated / recorded
+    monthly_domestic: xr.DataArray  # (time, product) simulated price in China of DOMESTIC_PRODUCTS, member median
     parameters: dict[str, float]
 
     def checks(self) -> pd.DataFrame:
@@ -151,7 +152,8 @@ def compare(dataset: xr.Dataset, parameters: Mapping[str, float]) -> Backtest:
             "recorded_end2013_to_peak": recorded_at(product, "end 2013").value / peak.value,
             "simulated_end2013_to_peak": float(end_2013 / series.max()),
         })
-    home = np.median(simulated_points(domestic_price(dataset, list(DOMESTIC_PRODUCTS)), DOMESTIC), axis=0)
+    in_china = domestic_price(dataset, list(DOMESTIC_PRODUCTS))
+    home = np.median(simulated_points(in_china, DOMESTIC), axis=0)
     domestic = pd.DataFrame([{"product": p.product, "label": p.label, "recorded": p.value, "low": p.low,
                               "high": p.high, "simulated": s, "simulated_over_recorded": s / p.value}
                              for p, s in zip(DOMESTIC, home)])
@@ -175,4 +177,5 @@ def compare(dataset: xr.Dataset, parameters: Mapping[str, float]) -> Backtest:
                             else round(float(licence.sel(year=e.year, pool=2)), 2)})
     return Backtest(prices=prices, annual=pd.DataFrame(annual_rows).T, summary=pd.DataFrame(summary_rows)
                     .set_index("product"), exports=pd.DataFrame(export_rows), monthly=monthly, domestic=domestic,
+                    monthly_domestic=in_china.median("member"),
                     parameters={k: float(v) for k, v in parameters.items()})

@@ -8,20 +8,21 @@ import numpy as np
 import pandas as pd
 
 from reesim.backtest.compare import Backtest
-from reesim.backtest.record import PRODUCTS
+from reesim.backtest.record import DOMESTIC_PRODUCTS, PRODUCTS
 from reesim.report.style import dates, figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 SOURCE = ("Recorded: facts.md D (Lynas 2009 averages; Mining.com, AFR/NYT 2011; USGS MCS 2016 year-ends; MOFCOM "
-          "quotas and exports). Simulated: reesim 2010-crisis scenario with the calibrated parameters; "
+          "quotas and exports); in China: SMM via Reuters 2011-12, Rare Earths MMI 2013. Simulated: reesim 2010-crisis scenario with the calibrated parameters; "
           "export price = destination price less freight, weighted by China's exports of the oxide and its metal "
           "(at oxide content) over the last twelve months.")
 
 
 def backtest_figure(bt: Backtest) -> Figure:
-    """Five price panels (log scale; line simulated, dots and bars recorded) and an exports panel."""
+    """Five price panels (log scale; lines simulated, dots and bars recorded: export prices in blue and black,
+    China's own in orange) and an exports panel."""
     fig, axes = figure("Back-test of the 2010-2011 crisis: simulated against recorded", SOURCE, ncols=3, nrows=2,
                        width=4.4, height=3.1)
     times = pd.DatetimeIndex(bt.monthly["time"].values)
@@ -36,6 +37,12 @@ def backtest_figure(bt: Backtest) -> Figure:
         high = rows["high"] - rows["recorded"]
         ax.errorbar(at, rows["recorded"], yerr=[low, high], fmt="o", color="black", markersize=4, capsize=2,
                     label="recorded")
+        if engine in DOMESTIC_PRODUCTS:  # China's own price, simulated and quoted (reported, not fitted)
+            ax.plot(times, np.maximum(bt.monthly_domestic.sel(product=engine).values, 1e-2), color="tab:orange",
+                    linewidth=1.0, label="simulated in China")
+            quotes = bt.domestic[bt.domestic["product"] == engine]
+            ax.plot([pd.Timestamp(f"{label.split()[1]}-15") for label in quotes["label"]], quotes["recorded"], "s",
+                    color="tab:orange", markersize=4, markeredgecolor="black", label="recorded in China")
         ax.set_yscale("log")
         name = product.split(":")[1] + (" (NdPr in the engine)" if engine != product else "")
         ax.set_title(f"{name} oxide, USD/kg", fontsize=10)
