@@ -230,3 +230,6 @@ def test_backtest_reports_china_own_prices_beside_the_quotes(backtest):
     assert list(zip(d["product"], d["label"])) == [(p.product, p.label) for p in DOMESTIC]
     assert (d["simulated"] > 0).all()
     assert np.allclose(d["simulated_over_recorded"], d["simulated"] / d["recorded"])
+    for row in d.itertuples():  # the table and the figure's monthly line read the same price (one member)
+        month = pd.Timestamp(row.label.split()[1] + "-01")
+        assert backtest.monthly_domestic.sel(time=month, product=row.product).item() == pytest.approx(row.simulated)
