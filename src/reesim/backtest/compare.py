@@ -33,7 +33,7 @@ from reesim.backtest.record import (
     recorded_at,
     recorded_peak,
 )
-from reesim.calibration.objective import simulated_points
+from reesim.calibration.objective import log_residuals, simulated_points
 from reesim.engine.simulate import run_scenario
 from reesim.scenario import load_scenario
 from reesim.world import load_world
@@ -82,6 +82,13 @@ class Backtest:
                      "bound": f"<= {WELL_BELOW}", "passed": bool(year["simulated_share_of_quota"] <= WELL_BELOW)})
         return pd.DataFrame(rows)
 
+    @property
+    def domestic_rms(self) -> float:
+        """RMS log distance of China's simulated prices from the domestic quotes (0 inside a quoted range):
+        a check on the fit from figures it did not see."""
+        simulated = self.domestic["simulated"].to_numpy()[None, :]
+        return float(np.sqrt(np.mean(log_residuals(simulated, DOMESTIC) ** 2)))
+
     def to_json(self) -> dict:
         """The figures of the back-test as plain JSON types, per product and per year."""
         products = {}
@@ -107,7 +114,7 @@ class Backtest:
         domestic = [{"product": r.product, "label": r.label, "recorded": round(float(r.recorded), 3),
                      "simulated": round(float(r.simulated), 3)} for r in self.domestic.itertuples()]
         return {"scenario": SCENARIO, "parameters": self.parameters, "products": products, "exports": exports,
-                "domestic": domestic, "checks": checks}
+                "domestic": domestic, "domestic_rms": round(self.domestic_rms, 4), "checks": checks}
 
 
 def run_backtest(parameters: Mapping[str, float] | None = None, members: int = 1) -> Backtest:
