@@ -14,7 +14,7 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reesim.backtest.record import EXPORTS, PRICES, PricePoint
+from reesim.backtest.record import DOMESTIC, EXPORTS, PRICES, PricePoint
 from reesim.calibration.batch import run_design
 from reesim.calibration.design import Prior, box_around, latin_hypercube, to_units
 from reesim.calibration.fit import Target, calibrate
@@ -24,7 +24,7 @@ from reesim.calibration.posterior import read_posterior
 from reesim.calibration.priors import WORLD_SPECIFIC
 from reesim.calibration.result import read_parameters, write_calibration
 from reesim.engine.parameters import PARAMETERS
-from reesim.engine.simulate import member_parameters
+from reesim.engine.simulate import member_parameters, run_scenario
 from reesim.errors import InputError
 from reesim.scenario import load_scenario
 
@@ -115,6 +115,13 @@ def test_target_holds_back_the_years_after_until():
         assert fitted == (year <= 2012), (figure, label)
 
 
+def test_target_fits_china_own_prices_only_when_asked_and_holds_back_the_later_ones():
+    plain, both = Target(until=2012), Target(until=2012, domestic=DOMESTIC)
+    assert len(both.labels()) == len(both.used()) == len(plain.labels()) + len(DOMESTIC)
+    extra = dict(zip([(f, label) for f, label, _ in both.labels()], both.used()))
+    assert extra[("oxide:Dy in China", "China 2012-03")] and not extra[("oxide:Dy in China", "China 2013-07")]
+
+
 SYNTHETIC = {
     "name": "synthetic", "world": "world2009", "end": "2011-06",
     "timeline": [{"instrument": "export_quota", "start": "2010-01", "exporter": "CHN", "level": 30300,
@@ -155,6 +162,18 @@ def test_calibration_recovers_parameters_from_a_synthetic_record(tmp_path):
     assert set(sample) == set(TRUTH)
     for name, values in sample.items():
         np.testing.assert_array_equal(values, cal.candidates.loc[accepted, name].to_numpy())
+
+
+def test_a_design_scores_china_own_price_at_the_quoted_month():
+    scenario = load_scenario(SYNTHETIC)
+    quote = PricePoint("oxide:Dy", "point", "2010-09", "2010-09", 1.0, 1.0, 1.0, "synthetic", "China 2010-09")
+    run = run_design(scenario, {k: np.array([v]) for k, v in TRUTH.items()}, [quote], domestic=[quote])
+    direct = run_scenario(scenario.model_copy(update={"members": 1}),
+                          params={k: np.array([v]) for k, v in TRUTH.items()}, variables=("price",))
+    price = direct.dataset["price"].sel(region="CHN", product="oxide:Dy", time="2010-09-01").item()
+    assert run.domestic.shape == (1, 1) and run.domestic[0, 0] == pytest.approx(price)
+    assert run.prices[0, 0] != pytest.approx(price)  # the export price of the same month is another figure
+    assert run_design(scenario, {k: np.array([v]) for k, v in TRUTH.items()}, [quote]).domestic.shape == (1, 0)
 
 
 def test_calibration_files_name_known_parameters_and_bad_files_say_so(tmp_path):
@@ -248,3 +267,20 @@ def test_a_run_drawn_from_an_edited_calibration_is_another_run(tmp_path):
     shipped["sample"][0]["precaution"] *= 2
     path.write_text(json.dumps(shipped), encoding="utf-8")
     assert planned_key(scenario) != before
+
+
+def test_calibrate_command_fits_china_own_prices_when_asked(tmp_path, monkeypatch):
+    """Two candidates, one stage, no polish and no profiles: the wiring, not the search."""
+    from typer.testing import CliRunner
+
+    from reesim.cli.main import app
+
+    monkeypatch.setattr("reesim.calibration.profile.profiles", lambda *args, **kwargs: {})
+    out = tmp_path / "cal"
+    result = CliRunner().invoke(app, ["calibrate", "--members", "2", "--stages", "1", "--no-polish",
+                                      "--fit-domestic", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "calibration.json").read_text())
+    assert saved["settings"]["fit_domestic"] is True
+    figures = [row["figure"] for row in saved["fit"]]
+    assert sum(f.endswith(" in China") for f in figures) == len(DOMESTIC)

@@ -15,7 +15,9 @@ sharpen the point estimate but do not enter the posterior (weighting them back t
 a handful of effective draws in a box of a dozen dimensions).
 
 With `until`, only the record up to that year is fitted; the rest is held back and reported as a
-prediction of the candidates fitted without it.
+prediction of the candidates fitted without it. A target may also fit China's own prices (`domestic`,
+`reesim calibrate --fit-domestic`): the shipped calibration does not, and the back-test reports them as
+a check it did not see.
 """
 
 from __future__ import annotations
@@ -42,26 +44,32 @@ class Target:
     points: tuple[PricePoint, ...] = PRICES
     exports: tuple[ExportYear, ...] = EXPORTS
     until: int | None = None  # last year fitted; later figures are held back
+    domestic: tuple[PricePoint, ...] = ()  # China's own prices, fitted too where given (record.DOMESTIC)
 
     def used_points(self) -> np.ndarray:
         return np.array([self.until is None or p.year <= self.until for p in self.points], dtype=bool)
+
+    def used_domestic(self) -> np.ndarray:
+        return np.array([self.until is None or p.year <= self.until for p in self.domestic], dtype=bool)
 
     def used_exports(self) -> np.ndarray:
         recorded = [e for e in self.exports if e.exports is not None]
         return np.array([self.until is None or e.year <= self.until for e in recorded], dtype=bool)
 
     def residuals(self, run: DesignRun) -> np.ndarray:
-        """(n, figures) log residuals of every recorded figure: price points, then export years."""
+        """(n, figures) log residuals of every recorded figure: price points, export years, China's prices."""
         return np.concatenate([log_residuals(run.prices, self.points),
-                               export_residuals(run.exports, run.years, self.exports)], axis=1)
+                               export_residuals(run.exports, run.years, self.exports),
+                               log_residuals(run.domestic, self.domestic)], axis=1)
 
     def used(self) -> np.ndarray:
-        return np.concatenate([self.used_points(), self.used_exports()])
+        return np.concatenate([self.used_points(), self.used_exports(), self.used_domestic()])
 
     def labels(self) -> list[tuple[str, str, float]]:
         """(figure, label, recorded value) in the order of `residuals`."""
         rows = [(p.product, p.label, p.value) for p in self.points]
-        return rows + [("exports", str(e.year), float(e.exports)) for e in self.exports if e.exports is not None]
+        rows += [("exports", str(e.year), float(e.exports)) for e in self.exports if e.exports is not None]
+        return rows + [(f"{p.product} in China", p.label, p.value) for p in self.domestic]
 
 
 @dataclass
@@ -117,7 +125,7 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
         design = latin_hypercube(priors, members, rng, box)
         done = s * members
         report = None if progress is None else lambda k, n, done=done: progress(done + k, total)
-        runs.append(run_design(scenario, design, target.points, progress=report))
+        runs.append(run_design(scenario, design, target.points, domestic=target.domestic, progress=report))
         stage_of.append(np.full(members, s))
     if polish:  # one more stage: the compass search's trial points, not in the posterior
         so_far = DesignRun.concat(runs)
@@ -126,7 +134,7 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
 
         def evaluate(units: np.ndarray) -> np.ndarray:
             design = {p.name: p.from_unit(units[:, i]) for i, p in enumerate(priors)}
-            runs.append(run_design(scenario, design, target.points))
+            runs.append(run_design(scenario, design, target.points, domestic=target.domestic))
             return loss(target.residuals(runs[-1])[:, used])
 
         start = to_units(priors, {k: v[best:best + 1] for k, v in so_far.params.items()})[0]
@@ -151,12 +159,13 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
                      "best": best[p.name], "mean": float(x.mean()), "sd": float(x.std()),
                      "q05": float(q05), "q50": float(q50), "q95": float(q95)})
     simulated = np.concatenate([run.prices[best_index], run.exports[best_index][
-        [run.years.index(e.year) for e in target.exports if e.exports is not None]]])
+        [run.years.index(e.year) for e in target.exports if e.exports is not None]], run.domestic[best_index]])
     fit = pd.DataFrame([{"figure": f, "label": label, "recorded": rec} for f, label, rec in target.labels()])
     fit["simulated"] = simulated
     fit["residual"] = residuals[best_index]
     fit["used"] = used
     settings = {"scenario": scenario.name, "members_per_stage": members, "stages": stages, "seed": seed,
-                "accept": accept, "width": width, "polish": polish, "until": target.until}
+                "accept": accept, "width": width, "polish": polish, "until": target.until,
+                "fit_domestic": bool(target.domestic)}
     return Calibration(priors=priors, candidates=candidates, best=best, epsilon=epsilon,
                        posterior=pd.DataFrame(rows), fit=fit, settings=settings)

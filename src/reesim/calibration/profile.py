@@ -40,7 +40,7 @@ def field_profile(scenario: Scenario, parameters: Mapping[str, float], target: T
     rows = []
     for value in values:
         run = run_design(with_field(scenario, field, value), {k: np.array([v]) for k, v in parameters.items()},
-                         target.points)
+                         target.points, domestic=target.domestic)
         result = float(loss(target.residuals(run)[:, used])[0])
         rows.append({field: value, "loss": result, "rmse": float(np.sqrt(result))})
     return pd.DataFrame(rows)

@@ -26,27 +26,32 @@ def calibrate(
                                                                       "search after the stages.")] = True,
     scenario: Annotated[str, typer.Option("--scenario", help="Scenario to calibrate on (built-in name or file).")]
     = "2010-crisis",
+    fit_domestic: Annotated[bool, typer.Option("--fit-domestic", help="Fit China's own spot prices too "
+                                                                      "(backtest.record.DOMESTIC; the shipped "
+                                                                      "calibration does not).")] = False,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for calibration.json and candidates.csv "
                                                                  "(default: calibration-2010[-untilYYYY]).")] = None,
 ) -> None:
     """Calibrate the behavioural parameters to the 2009-2015 oxide prices and China's exports (facts.md D)."""
     from rich.progress import Progress
 
+    from reesim.backtest.record import DOMESTIC
     from reesim.calibration.fit import Target
     from reesim.calibration.fit import calibrate as run_calibration
     from reesim.calibration.profile import profiles
     from reesim.calibration.result import write_calibration
     from reesim.scenario import load_scenario
 
+    target = Target(until=until, domestic=DOMESTIC if fit_domestic else ())
     try:
         chosen = load_scenario(scenario)
         with Progress(console=console(), transient=True) as bar:
             task = bar.add_task("Calibrating", total=members * stages)
             result = run_calibration(chosen, members=members, stages=stages, seed=seed, accept=accept,
-                                     polish=polish, target=Target(until=until),
+                                     polish=polish, target=target,
                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
             bar.update(task, description="Profiling the scenario's fields", completed=0, total=None)
-            result.profiles = profiles(chosen, result.best, Target(until=until))
+            result.profiles = profiles(chosen, result.best, target)
     except (InputError, ValueError) as exc:
         raise fail(exc) from exc
     folder = out or Path(f"calibration-2010{'' if until is None else f'-until{until}'}")
