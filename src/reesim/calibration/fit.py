@@ -2,7 +2,9 @@
 
 Stage 1 draws a Latin hypercube over the priors; each later stage draws one in a box around the best
 candidate so far, half as wide as the one before; then, with `polish`, a compass search refines the best
-candidate (`reesim.calibration.polish`; on in `reesim calibrate` and the shipped calibration). Every
+candidate (`reesim.calibration.polish`; on in `reesim calibrate` and the shipped calibration). A known
+point (`start`, e.g. an earlier calibration's) may join the candidates before the polish, so that a
+refit on a changed scenario can begin where the last fit ended. Every
 candidate is one ensemble member, so a stage, or an iteration of the polish, is one batched simulation.
 The point estimate is the candidate with the least mean squared log residual (least squares), whichever
 stage found it.
@@ -22,7 +24,7 @@ a check it did not see.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -101,15 +103,25 @@ class Calibration:
 
 def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 2, target: Target | None = None,
               priors: Sequence[Prior] = PRIORS, accept: float = 0.1, width: float = 0.5, polish: bool = True,
+              start: Mapping[str, float] | None = None,
               progress: Callable[[int, int], None] | None = None) -> Calibration:
-    """Search `stages` designs of `members` candidates each, then (with `polish`) refine the best by
-    compass search (`reesim.calibration.polish`), and return the fit and its posterior."""
+    """Search `stages` designs of `members` candidates each, add the `start` point if given (a stage of its
+    own, numbered `stages`), then (with `polish`) refine the best by compass search
+    (`reesim.calibration.polish`; its trials are the next stage), and return the fit and its posterior.
+    The posterior comes from the first stage alone."""
     if stages < 1 or members < 2:
         raise ValueError("a calibration needs at least one stage of at least two candidates")
     if not 0 < accept <= 1:
         raise ValueError(f"accept is the share of candidates kept by the ABC, in (0, 1], not {accept}")
     target = target or Target()
     priors = tuple(priors)
+    if start is not None:
+        missing = sorted({p.name for p in priors} - set(start))
+        if missing:
+            raise ValueError(f"the start point lacks {missing}; give every calibrated parameter")
+        outside = [p.name for p in priors if not p.low <= start[p.name] <= p.high]
+        if outside:
+            raise ValueError(f"the start point lies outside the priors of {outside}")
     rng = np.random.default_rng(seed)
     used = target.used()
     runs: list[DesignRun] = []
@@ -127,6 +139,10 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
         report = None if progress is None else lambda k, n, done=done: progress(done + k, total)
         runs.append(run_design(scenario, design, target.points, domestic=target.domestic, progress=report))
         stage_of.append(np.full(members, s))
+    if start is not None:  # a stage of one: the given point
+        runs.append(run_design(scenario, {p.name: np.array([float(start[p.name])]) for p in priors}, target.points,
+                               domestic=target.domestic))
+        stage_of.append(np.full(1, stages))
     if polish:  # one more stage: the compass search's trial points, not in the posterior
         so_far = DesignRun.concat(runs)
         losses = loss(target.residuals(so_far)[:, used])
@@ -139,7 +155,7 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
 
         start = to_units(priors, {k: v[best:best + 1] for k, v in so_far.params.items()})[0]
         tried, _ = compass_search(evaluate, start, float(losses[best]))
-        stage_of.extend(np.full(len(t), stages) for t in tried)
+        stage_of.extend(np.full(len(t), stages + (start is not None)) for t in tried)
     run = DesignRun.concat(runs)
     residuals = target.residuals(run)
     losses = loss(residuals[:, used])
@@ -166,6 +182,7 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
     fit["used"] = used
     settings = {"scenario": scenario.name, "members_per_stage": members, "stages": stages, "seed": seed,
                 "accept": accept, "width": width, "polish": polish, "until": target.until,
-                "fit_domestic": bool(target.domestic)}
+                "fit_domestic": bool(target.domestic),
+                "start": None if start is None else {p.name: float(start[p.name]) for p in priors}}
     return Calibration(priors=priors, candidates=candidates, best=best, epsilon=epsilon,
                        posterior=pd.DataFrame(rows), fit=fit, settings=settings)

@@ -29,6 +29,9 @@ def calibrate(
     fit_domestic: Annotated[bool, typer.Option("--fit-domestic", help="Fit China's own spot prices too "
                                                                       "(backtest.record.DOMESTIC; the shipped "
                                                                       "calibration does not).")] = False,
+    start: Annotated[Path | None, typer.Option("--start", help="calibration.json whose point joins the "
+                                                               "candidates before the polish (a refit that "
+                                                               "begins where that fit ended).")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for calibration.json and candidates.csv "
                                                                  "(default: calibration-2010[-untilYYYY]).")] = None,
 ) -> None:
@@ -39,16 +42,17 @@ def calibrate(
     from reesim.calibration.fit import Target
     from reesim.calibration.fit import calibrate as run_calibration
     from reesim.calibration.profile import profiles
-    from reesim.calibration.result import write_calibration
+    from reesim.calibration.result import read_parameters, write_calibration
     from reesim.scenario import load_scenario
 
     target = Target(until=until, domestic=DOMESTIC if fit_domestic else ())
     try:
+        begin = None if start is None else read_parameters(start)
         chosen = load_scenario(scenario)
         with Progress(console=console(), transient=True) as bar:
             task = bar.add_task("Calibrating", total=members * stages)
             result = run_calibration(chosen, members=members, stages=stages, seed=seed, accept=accept,
-                                     polish=polish, target=target,
+                                     polish=polish, target=target, start=begin,
                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
             bar.update(task, description="Profiling the scenario's fields", completed=0, total=None)
             result.profiles = profiles(chosen, result.best, target)
