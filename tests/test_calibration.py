@@ -176,6 +176,30 @@ def test_a_design_scores_china_own_price_at_the_quoted_month():
     assert run_design(scenario, {k: np.array([v]) for k, v in TRUTH.items()}, [quote]).domestic.shape == (1, 0)
 
 
+def test_a_start_point_joins_the_candidates_before_the_polish():
+    """The known point is evaluated as a stage of its own; the polish then starts from the best of all, so
+    with the truth as the start the result is the truth, whatever the one small stage found."""
+    scenario = load_scenario(SYNTHETIC)
+    shape = [PricePoint(p, "point", m, m, 1.0, 1.0, 1.0, "synthetic", m)
+             for p in ("oxide:La", "oxide:Dy") for m in ("2010-03", "2011-03")]
+    truth = run_design(scenario, {k: np.array([v]) for k, v in TRUTH.items()}, shape)
+    record = tuple(PricePoint(p.product, p.kind, p.start, p.end, v, v, v, p.source, p.label)
+                   for p, v in zip(shape, truth.prices[0]))
+    priors = (Prior("elasticity_short", 0.05, 0.6), Prior("precaution", 0.1, 10.0, "log"))
+    cal = calibrate(scenario, members=4, stages=1, seed=1, priors=priors, accept=0.5, polish=True,
+                    start=TRUTH, target=Target(points=record, exports=()))
+    stages = cal.candidates["stage"]
+    assert (stages == 1).sum() == 1 and (stages == 2).any() and not cal.candidates.loc[stages > 0, "accepted"].any()
+    assert cal.candidates.loc[stages == 1, "loss"].item() == pytest.approx(0.0, abs=1e-12)
+    assert cal.best == pytest.approx(TRUTH) and cal.settings["start"] == TRUTH
+    with pytest.raises(ValueError, match="outside the priors"):
+        calibrate(scenario, members=2, stages=1, priors=priors, start={**TRUTH, "precaution": 20.0},
+                  target=Target(points=record, exports=()))
+    with pytest.raises(ValueError, match="lacks"):
+        calibrate(scenario, members=2, stages=1, priors=priors, start={"precaution": 1.0},
+                  target=Target(points=record, exports=()))
+
+
 def test_calibration_files_name_known_parameters_and_bad_files_say_so(tmp_path):
     # The reader is checked on files written the way `reesim calibrate` writes them, and on broken ones.
     good = tmp_path / "calibration.json"

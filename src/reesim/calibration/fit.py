@@ -153,8 +153,8 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
             runs.append(run_design(scenario, design, target.points, domestic=target.domestic))
             return loss(target.residuals(runs[-1])[:, used])
 
-        start = to_units(priors, {k: v[best:best + 1] for k, v in so_far.params.items()})[0]
-        tried, _ = compass_search(evaluate, start, float(losses[best]))
+        origin = to_units(priors, {k: v[best:best + 1] for k, v in so_far.params.items()})[0]
+        tried, _ = compass_search(evaluate, origin, float(losses[best]))
         stage_of.extend(np.full(len(t), stages + (start is not None)) for t in tried)
     run = DesignRun.concat(runs)
     residuals = target.residuals(run)
