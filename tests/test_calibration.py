@@ -293,18 +293,21 @@ def test_a_run_drawn_from_an_edited_calibration_is_another_run(tmp_path):
     assert planned_key(scenario) != before
 
 
-def test_calibrate_command_fits_china_own_prices_when_asked(tmp_path, monkeypatch):
-    """Two candidates, one stage, no polish and no profiles: the wiring, not the search."""
+def test_calibrate_command_fits_china_own_prices_and_starts_from_a_point_when_asked(tmp_path, monkeypatch):
+    """Two candidates, one stage, the shipped point, no polish and no profiles: the wiring, not the search."""
     from typer.testing import CliRunner
 
     from reesim.cli.main import app
 
     monkeypatch.setattr("reesim.calibration.profile.profiles", lambda *args, **kwargs: {})
     out = tmp_path / "cal"
+    shipped = tmp_path / "shipped.json"
+    shipped.write_text(resources.files("reesim.calibration").joinpath("calibrated_2010.json").read_text())
     result = CliRunner().invoke(app, ["calibrate", "--members", "2", "--stages", "1", "--no-polish",
-                                      "--fit-domestic", "--out", str(out)])
+                                      "--fit-domestic", "--start", str(shipped), "--out", str(out)])
     assert result.exit_code == 0, result.output
     saved = json.loads((out / "calibration.json").read_text())
     assert saved["settings"]["fit_domestic"] is True
+    assert saved["settings"]["start"] == pytest.approx(read_parameters())  # the shipped point, run as stage 1
     figures = [row["figure"] for row in saved["fit"]]
     assert sum(f.endswith(" in China") for f in figures) == len(DOMESTIC)
