@@ -58,8 +58,8 @@ def test_crisis_scenario_encodes_the_record():
     levels = {int(events["export-quota"].start[:4]): events["export-quota"].level}
     levels.update({int(e.start[:4]): e.set["level"] for e in sc.timeline
                    if e.instrument == "amend" and e.target == "export-quota"})
-    assert levels == {e.year: e.quota for e in EXPORTS if 2009 <= e.year <= 2014}
-    assert events["export-quota"].end == "2014-12" and not events["export-quota"].goods.magnets_containing
+    assert levels == {e.year: e.quota for e in EXPORTS if 2009 <= e.year <= 2011}  # one pool to 2011, then two
+    assert events["export-quota"].end == "2011-12" and not events["export-quota"].goods.magnets_containing
     assert (events["duties-heavy"].rate, events["duties-light"].rate) == (0.25, 0.15)
     assert events["duties-light"].end == "2015-04"  # duties removed in May 2015
     assert events["japan-halt"].start == "2010-09" and events["japan-halt"].destinations == ["JPN"]
@@ -88,17 +88,15 @@ def test_crisis_scenario_encodes_the_record():
     assert "smuggling" not in events  # in the variant below, not in the back-test's scenario
 
 
-def test_split_quota_variant_prices_the_light_and_medium_heavy_quotas_of_2012_2014_apart():
+def test_crisis_prices_the_light_and_medium_heavy_quotas_of_2012_2014_apart():
     # MOFCOM's batches as reported (scenario sources): the parts add up to each year's quota.
-    crisis, variant = load_scenario("2010-crisis"), load_scenario("2010-crisis-split-quotas")
-    assert variant.timeline[:len(crisis.timeline)] == crisis.timeline and variant.end == crisis.end
-    events = {e.id: e for e in variant.timeline}
-    assert (events["export-quota-split"].instrument, events["export-quota-split"].start,
-            events["export-quota-split"].target) == ("suspend", "2012-01", "export-quota")
+    crisis = load_scenario("2010-crisis")
+    events = {e.id: e for e in crisis.timeline}
+    assert events["export-quota"].end == "2011-12"  # the one pool ends where the two parts begin
     parts = {}
     for quota in ("export-quota-light", "export-quota-heavy"):
         parts[quota] = {int(events[quota].start[:4]): events[quota].level}
-        parts[quota].update({int(e.start[:4]): e.set["level"] for e in variant.timeline
+        parts[quota].update({int(e.start[:4]): e.set["level"] for e in crisis.timeline
                              if e.instrument == "amend" and e.target == quota})
     assert parts["export-quota-light"] == {2012: 27122, 2013: 27384, 2014: 27005}
     assert parts["export-quota-heavy"] == {2012: 3874, 2013: 3617, 2014: 3605}
@@ -192,7 +190,8 @@ def test_backtest_command_prints_json_and_writes_the_figure(tmp_path, backtest, 
     licence = {e["year"]: e["simulated_licence_price"] for e in data["exports"]}
     assert licence[2011] > 1.0 and licence[2015] == 0.0  # the quota binds in 2011 and has ended by 2015
     heavy = {e["year"]: e["simulated_heavy_licence_price"] for e in data["exports"]}
-    assert set(heavy.values()) == {0.0}  # one pool for every covered good: no second licence price
+    assert all(heavy[y] == 0.0 for y in (2009, 2010, 2011, 2015))  # one pool until 2011; none after 2014
+    assert all(heavy[y] > 1.0 for y in (2012, 2013, 2014))  # the medium-heavy part binds at a price of its own
     assert [(d["product"], d["label"]) for d in data["domestic"]] == [(p.product, p.label) for p in DOMESTIC]
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert np.isclose(data["products"]["oxide:Dy"]["peak_to_2009"]["recorded"], 2300 / 115.67, rtol=1e-3)

@@ -166,7 +166,7 @@ def compare(dataset: xr.Dataset, parameters: Mapping[str, float]) -> Backtest:
                              for p, s in zip(DOMESTIC, home)])
     exported = china_exports(dataset).median("member")
     # Each pool's licence price, USD/kg, mean of the year's months (median member). In 2010-crisis pool 1 is
-    # the whole quota; in 2010-crisis-split-quotas it is the light part from 2012 and pool 2 the medium-heavy.
+    # the whole quota to 2011 and its light part from 2012; pool 2 is the medium-heavy part from 2012.
     licence = None
     if "licence" in dataset:
         licence = dataset["licence"].median("member").groupby("time.year").mean()

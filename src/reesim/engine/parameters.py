@@ -45,7 +45,7 @@ PARAMETERS: dict[str, Parameter] = {
         basis=_calibrated(0.55, 1.3,
                           "facts.md F assumed -0.5 to -1.0; US consumption 2010-12 arc about -0.8")),
     "substitution_months": Parameter(
-        default=26.16, unit="months", lower=1.0, upper=240.0,
+        default=27.84, unit="months", lower=1.0, upper=240.0,
         description="Time constant with which the long-run demand response builds up.",
         basis=_calibrated(9.8, 47,
                           "Toyota, Honda and Nissan redesigns after 2011 took two to four years (facts.md D)")),
@@ -62,22 +62,22 @@ PARAMETERS: dict[str, Parameter] = {
         description="Input stock that plants keep beyond the current month's needs, in months of use.",
         basis="assumed"),
     "stock_price_response": Parameter(
-        default=0.6106, unit="-", lower=0.0, upper=5.0,
+        default=0.5758, unit="-", lower=0.0, upper=5.0,
         description="Relative cut in desired stocks per 100% of price above its expected level.",
         basis=_calibrated(0.21, 4.8)),
     "precaution": Parameter(
-        default=0.8312, unit="-", lower=0.0, upper=10.0,
+        default=0.8123, unit="-", lower=0.0, upper=10.0,
         description="Extra desired cover per unit of perceived supply risk (precautionary buying).",
         basis=_calibrated(0.11, 5.9,
                           "trades off with the 2010-crisis speculation's risk (5), which it multiplies")),
     "expectation_speed": Parameter(
-        default=0.2132, unit="1/month", lower=0.01, upper=1.0,
+        default=0.2102, unit="1/month", lower=0.01, upper=1.0,
         description="Weight of the latest price in adaptive price expectations.",
-        basis=_calibrated(0.062, 0.57)),
+        basis=_calibrated(0.067, 0.59)),
     "utilisation_response": Parameter(
-        default=1.003, unit="-", lower=0.0, upper=10.0,
+        default=0.9555, unit="-", lower=0.0, upper=10.0,
         description="Elasticity of a plant's output to its margin as a share of its output value at expected prices.",
-        basis=_calibrated(0.31, 3.6)),
+        basis=_calibrated(0.31, 3.5)),
     "mine_response": Parameter(
         default=1.0, unit="-", lower=0.0, upper=10.0,
         description="Elasticity of a mine's output to its margin as a share of its output value at expected prices.",
@@ -115,14 +115,14 @@ PARAMETERS: dict[str, Parameter] = {
         basis="facts.md C1: +21.4% in 2023 and +5.9% in 2024; assumed 7%/yr, near the 7.5-8.7%/yr growth "
               "of NdFeB demand (Adamas), so the baseline quota follows demand"),
     "price_ceiling_multiple": Parameter(
-        default=35.59, unit="-", lower=1.5, upper=1000.0,
+        default=30.19, unit="-", lower=1.5, upper=1000.0,
         description="Price (as a multiple of the base price) at which remaining demand goes unserved.",
         basis=_calibrated(23, 73)),
     "reservation_price_share": Parameter(
         default=0.6, unit="-", lower=0.0, upper=0.9,
         description="Price, as a share of the base-year price, below which holders keep a product rather than "
                     "sell it: a glut goes into stock at that price instead of clearing at zero.",
-        basis=_calibrated(0.17, 0.55)),
+        basis=_calibrated(0.2, 0.55)),
     "project_delay_max": Parameter(
         default=0.0, unit="months", lower=0.0, upper=120.0,
         description="Upper bound of the uniform delay drawn for announced projects' start dates.",
