@@ -17,8 +17,8 @@ def calibrate(
                                                                  "member of a batched run).")] = 384,
     stages: Annotated[int, typer.Option("--stages", help="Search stages: a Latin hypercube over the priors, "
                                                          "then boxes around the best, each half as wide.")] = 5,
-    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the designs (the defaults reproduce the "
-                                                           "shipped calibration).")] = 2,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the designs (2: the shipped calibration's "
+                                                           "first stage).")] = 2,
     until: Annotated[int | None, typer.Option("--until", help="Fit the record up to this year only and report "
                                                               "the rest as a held-back check (e.g. 2012).")] = None,
     accept: Annotated[float, typer.Option("--accept", help="Share of candidates the ABC posterior keeps.")] = 0.1,
