@@ -146,7 +146,7 @@ def test_prices_fall_from_their_peak_by_end_2013(backtest):
 
 def test_peaks_come_in_2011_and_as_high_as_recorded_within_2x(backtest):
     # The criteria the shipped calibration meets beyond the fall (docs/backtest.md: 12 of 15). Tb peaks in
-    # 2012 by annual mean, Dy's peak is 6.2 times its 2009 price (the record 19.9) and China's 2011
+    # 2012 by annual mean, Dy's peak is 7.6 times its 2009 price (the record 19.9) and China's 2011
     # exports stay at the quota.
     year = passed(backtest, "peak year is 2011")
     assert all(year[p] for p in ("oxide:La", "oxide:Ce", "oxide:Nd", "oxide:Dy")), year
