@@ -48,11 +48,14 @@ class Target:
     until: int | None = None  # last year fitted; later figures are held back
     domestic: tuple[PricePoint, ...] = ()  # China's own prices, fitted too where given (record.DOMESTIC)
 
+    def _fitted(self, points: Sequence[PricePoint]) -> np.ndarray:
+        return np.array([self.until is None or p.year <= self.until for p in points], dtype=bool)
+
     def used_points(self) -> np.ndarray:
-        return np.array([self.until is None or p.year <= self.until for p in self.points], dtype=bool)
+        return self._fitted(self.points)
 
     def used_domestic(self) -> np.ndarray:
-        return np.array([self.until is None or p.year <= self.until for p in self.domestic], dtype=bool)
+        return self._fitted(self.domestic)
 
     def used_exports(self) -> np.ndarray:
         recorded = [e for e in self.exports if e.exports is not None]
