@@ -233,5 +233,5 @@ def test_backtest_reports_china_own_prices_beside_the_quotes(backtest):
     inside = (d["simulated"] >= d["low"]) & (d["simulated"] <= d["high"])
     assert backtest.domestic_rms == pytest.approx(np.sqrt(np.mean(np.where(inside, 0.0, logged) ** 2)))
     for row in d.itertuples():  # the table and the figure's monthly line read the same price (one member)
-        month = pd.Timestamp(row.label.split()[1] + "-01")
+        month = pd.Timestamp(row.month + "-01")
         assert backtest.monthly_domestic.sel(time=month, product=row.product).item() == pytest.approx(row.simulated)

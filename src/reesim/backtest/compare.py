@@ -53,7 +53,7 @@ class Backtest:
     summary: pd.DataFrame  # per product: peak year, month and value, peak/2009 and end-2013/peak, both sides
     exports: pd.DataFrame  # per year: quota, recorded exports, simulated exports, shares of the quota
     monthly: xr.DataArray  # (time, product) simulated export-market price, member median
-    domestic: pd.DataFrame  # product, label, recorded, low, high, simulated price in China, simulated / recorded
+    domestic: pd.DataFrame  # product, label, month, recorded, low, high, simulated in China, simulated / recorded
     monthly_domestic: xr.DataArray  # (time, product) simulated price in China of DOMESTIC_PRODUCTS, member median
     parameters: dict[str, float]
 
@@ -161,8 +161,8 @@ def compare(dataset: xr.Dataset, parameters: Mapping[str, float]) -> Backtest:
         })
     in_china = domestic_price(dataset, list(DOMESTIC_PRODUCTS))
     home = np.median(simulated_points(in_china, DOMESTIC), axis=0)
-    domestic = pd.DataFrame([{"product": p.product, "label": p.label, "recorded": p.value, "low": p.low,
-                              "high": p.high, "simulated": s, "simulated_over_recorded": s / p.value}
+    domestic = pd.DataFrame([{"product": p.product, "label": p.label, "month": p.start, "recorded": p.value,
+                              "low": p.low, "high": p.high, "simulated": s, "simulated_over_recorded": s / p.value}
                              for p, s in zip(DOMESTIC, home)])
     exported = china_exports(dataset).median("member")
     # Each pool's licence price, USD/kg, mean of the year's months (median member). In 2010-crisis pool 1 is

@@ -15,7 +15,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 SOURCE = ("Recorded: facts.md D (Lynas 2009 averages; Mining.com, AFR/NYT 2011; USGS MCS 2016 year-ends; MOFCOM "
-          "quotas and exports); in China: SMM via Reuters 2011-12, Rare Earths MMI 2013. Simulated: reesim 2010-crisis scenario with the calibrated parameters; "
+          "quotas and exports); in China: SMM via Reuters 2011-12, Rare Earths MMI 2013. Simulated: reesim "
+          "2010-crisis scenario with the calibrated parameters; "
           "export price = destination price less freight, weighted by China's exports of the oxide and its metal "
           "(at oxide content) over the last twelve months.")
 
@@ -41,7 +42,7 @@ def backtest_figure(bt: Backtest) -> Figure:
             ax.plot(times, np.maximum(bt.monthly_domestic.sel(product=engine).values, 1e-2), color="tab:orange",
                     linewidth=1.0, label="simulated in China")
             quotes = bt.domestic[bt.domestic["product"] == engine]
-            ax.plot([pd.Timestamp(f"{label.split()[1]}-15") for label in quotes["label"]], quotes["recorded"], "s",
+            ax.plot([pd.Timestamp(f"{month}-15") for month in quotes["month"]], quotes["recorded"], "s",
                     color="tab:orange", markersize=4, markeredgecolor="black", label="recorded in China")
         ax.set_yscale("log")
         name = product.split(":")[1] + (" (NdPr in the engine)" if engine != product else "")
