@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from reesim.backtest.compare import PEAK_PRODUCTS, run_backtest
 from reesim.backtest.measures import domestic_price
+from reesim.backtest.posterior import run_posterior_backtest
 from reesim.backtest.record import (
     DOMESTIC,
     DOMESTIC_PRODUCTS,
@@ -29,6 +30,7 @@ from reesim.backtest.record import (
     recorded_at,
     recorded_peak,
 )
+from reesim.calibration.posterior import read_posterior
 from reesim.cli.main import app
 from reesim.scenario import load_scenario
 from reesim.world import load_world
@@ -235,3 +237,53 @@ def test_backtest_reports_china_own_prices_beside_the_quotes(backtest):
     for row in d.itertuples():  # the table and the figure's monthly line read the same price (one member)
         month = pd.Timestamp(row.month + "-01")
         assert backtest.monthly_domestic.sel(time=month, product=row.product).item() == pytest.approx(row.simulated)
+
+
+@pytest.fixture(scope="module")
+def spread():
+    return run_posterior_backtest(limit=3)
+
+
+def test_posterior_backtest_runs_each_draw_as_its_own_back_test(spread):
+    """Draws run as members of one batched run give each draw's own back-test: the criteria of draw 1 are
+    those of a run with its parameters alone (the growth of the 2009 world's demand kept, as fitted)."""
+    sample = read_posterior("calibrated_2010", world_specific=True)
+    assert "growth_scale" in sample and "growth_scale" not in read_posterior("calibrated_2010")
+    alone = run_backtest({k: float(v[1]) for k, v in sample.items()}).checks()
+    draw = spread.draws[spread.draws["draw"] == 1].reset_index(drop=True)
+    assert list(draw["check"]) == list(alone["check"]) and list(draw["product"]) == list(alone["product"])
+    assert np.allclose(draw["simulated"].astype(float), alone["simulated"].astype(float), rtol=1e-6)
+    assert list(draw["passed"]) == list(alone["passed"])
+
+
+def test_posterior_backtest_summarises_pass_shares_and_spreads(spread):
+    checks = spread.checks
+    assert len(checks) == 15 and spread.price_rms.size == 3
+    counts = spread.draws.groupby(["check", "product"], sort=False)["passed"].sum().to_numpy()
+    assert np.allclose(checks["share_passed"], counts / 3)
+    assert (checks["p05"] <= checks["p50"]).all() and (checks["p50"] <= checks["p95"]).all()
+    each = spread.draws.groupby("draw")["passed"].all()
+    assert spread.all_hold == each.mean()
+    years = checks[checks["check"] == "peak year is 2011"]
+    assert years[["p05", "p50", "p95"]].isin(range(2009, 2016)).all().all()  # quantiles are draws' years
+    data = spread.to_json()
+    assert data["draws"] == 3 and len(data["checks"]) == 15 and set(data["price_rms"]) == {"p05", "p50", "p95"}
+
+
+def test_backtest_command_reports_the_posterior(monkeypatch, backtest, spread):
+    monkeypatch.setattr("reesim.backtest.compare.run_backtest", lambda parameters=None, members=1: backtest)
+    called = {}
+
+    def fake(source="calibrated_2010", limit=None):
+        called.update(source=source, limit=limit)
+        return spread
+
+    monkeypatch.setattr("reesim.backtest.posterior.run_posterior_backtest", fake)
+    result = CliRunner().invoke(app, ["backtest", "2010", "--json", "--posterior", "--draws", "3"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert called == {"source": "calibrated_2010", "limit": 3}
+    assert data["posterior"]["draws"] == 3 and "products" in data
+    shares = {(c["check"], c["product"]): c["share_passed"] for c in data["posterior"]["checks"]}
+    assert shares[("2011 exports / quota well below 1", "oxides and metals")] == pytest.approx(
+        float(spread.checks.iloc[-1]["share_passed"]))

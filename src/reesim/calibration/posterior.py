@@ -50,8 +50,9 @@ def posterior_fingerprint(source: str) -> str:
     return f"{source}@sha256:{hashlib.sha256(_text(source)[1].encode()).hexdigest()[:12]}"
 
 
-def read_posterior(source: str) -> dict[str, np.ndarray]:
-    """The accepted candidates of a calibration: parameter -> (n,) values, world-specific ones left out.
+def read_posterior(source: str, world_specific: bool = False) -> dict[str, np.ndarray]:
+    """The accepted candidates of a calibration: parameter -> (n,) values, world-specific ones left out
+    unless `world_specific` (for a run of the world they were fitted on, such as the back-test's).
 
     `source` is a shipped calibration's name (`calibrated_2010`) or the path of a calibration.json written
     by `reesim calibrate`.
@@ -69,4 +70,4 @@ def read_posterior(source: str) -> dict[str, np.ndarray]:
     unknown = sorted(set(values) - set(PARAMETERS))
     if unknown:
         raise InputError(where, "sample", f"unknown parameter(s) {unknown}", "recalibrate with this version of reesim")
-    return {k: v for k, v in values.items() if k not in WORLD_SPECIFIC}
+    return {k: v for k, v in values.items() if world_specific or k not in WORLD_SPECIFIC}
