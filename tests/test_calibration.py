@@ -164,6 +164,39 @@ def test_calibration_recovers_parameters_from_a_synthetic_record(tmp_path):
         np.testing.assert_array_equal(values, cal.candidates.loc[accepted, name].to_numpy())
 
 
+def test_smc_generations_tighten_the_posterior_and_weight_it_back_to_the_prior(tmp_path):
+    """With `smc` the stages after the first are SMC generations: the posterior is the last one, within a
+    tighter tolerance than the prior draws' rejection ABC and nearer the truth, weighted, and written as
+    an equally weighted sample drawn from it."""
+    scenario = load_scenario(SYNTHETIC)
+    shape = [PricePoint(p, "point", m, m, 1.0, 1.0, 1.0, "synthetic", m)
+             for p in ("oxide:La", "oxide:NdPr", "oxide:Dy") for m in ("2010-03", "2010-09", "2011-03")]
+    truth = run_design(scenario, {k: np.array([v]) for k, v in TRUTH.items()}, shape)
+    record = tuple(PricePoint(p.product, p.kind, p.start, p.end, v, v, v, p.source, p.label)
+                   for p, v in zip(shape, truth.prices[0]))
+    priors = (Prior("elasticity_short", 0.05, 0.6), Prior("precaution", 0.1, 10.0, "log"))
+    cal = calibrate(scenario, members=16, stages=3, seed=5, priors=priors, accept=0.25, polish=False,
+                    target=Target(points=record, exports=()), smc=True)
+    c = cal.candidates
+    accepted = c["accepted"].to_numpy()
+    assert accepted.sum() == 4 and (c.loc[accepted, "stage"] == 2).all()  # the last generation's particles
+    assert c["weight"].sum() == pytest.approx(1.0) and (c.loc[~accepted, "weight"] == 0).all()
+    first = c[c["stage"] == 0]
+    assert cal.epsilon < first["loss"].quantile(0.25) and (c.loc[accepted, "loss"] <= cal.epsilon).all()
+    units = np.stack([p.to_unit(c[p.name].to_numpy()) for p in priors], axis=1)
+    truth_units = np.array([float(p.to_unit(np.array(TRUTH[p.name]))) for p in priors])
+    near = np.abs(units[:, 0] - truth_units[0])  # the sharply identified elasticity
+    best_first = first["loss"].nsmallest(4).index
+    assert near[accepted].mean() < near[best_first].mean()
+    stats = cal.summary()
+    assert cal.settings["smc"] and 1 <= stats["effective_sample_size"] <= 4
+    json_path, _ = write_calibration(cal, tmp_path / "smc")
+    sample = read_posterior(str(json_path))
+    rows = set(map(tuple, c.loc[accepted, ["elasticity_short", "precaution"]].to_numpy()))
+    drawn = list(zip(sample["elasticity_short"], sample["precaution"]))
+    assert len(drawn) == 4 and set(drawn) <= rows
+
+
 def test_a_design_scores_china_own_price_at_the_quoted_month():
     scenario = load_scenario(SYNTHETIC)
     quote = PricePoint("oxide:Dy", "point", "2010-09", "2010-09", 1.0, 1.0, 1.0, "synthetic", "China 2010-09")

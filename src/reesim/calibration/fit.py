@@ -13,8 +13,11 @@ Parameter uncertainty is an approximate Bayesian computation by rejection (Pritc
 Beaumont, Zhang and Balding 2002) on the stage-1 candidates, which are draws from the prior: those whose
 loss is within the `accept` quantile of stage 1 form the posterior sample, and its quantiles are the
 parameters' uncertainty. The later stages sample near the best more densely than the prior does, so they
-sharpen the point estimate but do not enter the posterior (weighting them back to the prior would leave
-a handful of effective draws in a box of a dozen dimensions).
+sharpen the point estimate but do not enter the posterior (weighting a box's draws back to the prior would
+leave a handful of effective draws in a dozen dimensions). With `smc`, the later stages are instead
+generations of population Monte Carlo ABC (`reesim.calibration.smc`): each perturbs the last generation's
+accepted particles, keeps the `accept` share of its proposals (a tighter tolerance) and weights them back
+to the prior, and the last generation is the posterior.
 
 With `until`, only the record up to that year is fitted; the rest is held back and reported as a
 prediction of the candidates fitted without it. A target may also fit China's own prices (`domestic`,
@@ -36,6 +39,14 @@ from reesim.calibration.design import Prior, box_around, latin_hypercube, to_uni
 from reesim.calibration.objective import export_residuals, log_residuals, loss
 from reesim.calibration.polish import compass_search
 from reesim.calibration.priors import PRIORS
+from reesim.calibration.smc import (
+    effective_size,
+    importance_weights,
+    kernel_covariance,
+    propose,
+    resample,
+    weighted_quantile,
+)
 from reesim.scenario import Scenario
 
 
@@ -89,29 +100,40 @@ class Calibration:
     fit: pd.DataFrame  # per recorded figure, for the best candidate: recorded, simulated, residual, used
     settings: dict = field(default_factory=dict)
     profiles: dict[str, pd.DataFrame] = field(default_factory=dict)  # loss by scenario field (calibration.profile)
+    sample: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # candidate rows, equally weighted
 
     def summary(self) -> dict:
         """Fit statistics: RMS log residual of the fitted and the held-back figures, best and posterior."""
         used = self.fit["used"].to_numpy()
         res = self.fit["residual"].to_numpy()
         acc = self.candidates[self.candidates["accepted"]]
+        w = acc["weight"].to_numpy()
         out = {"rmse_fitted": float(np.sqrt(np.mean(res[used] ** 2))), "candidates": len(self.candidates),
                "accepted": len(acc), "epsilon": self.epsilon,
-               "rmse_fitted_posterior_median": float(np.sqrt(acc["loss"]).median())}
+               "rmse_fitted_posterior_median": _median(np.sqrt(acc["loss"].to_numpy()), w)}
+        if self.settings.get("smc"):
+            out["effective_sample_size"] = effective_size(w)
         if (~used).any():
             out["rmse_held_back"] = float(np.sqrt(np.mean(res[~used] ** 2)))
-            out["rmse_held_back_posterior_median"] = float(acc["held_rmse"].median())
+            out["rmse_held_back_posterior_median"] = _median(acc["held_rmse"].to_numpy(), w)
         return out
+
+
+def _median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The median of an equally weighted sample as pandas takes it, of a weighted one by its weights."""
+    if np.allclose(weights, weights[0]):
+        return float(np.median(values))
+    return float(weighted_quantile(values, weights, 0.5))
 
 
 def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 2, target: Target | None = None,
               priors: Sequence[Prior] = PRIORS, accept: float = 0.1, width: float = 0.5, polish: bool = True,
-              start: Mapping[str, float] | None = None,
+              start: Mapping[str, float] | None = None, smc: bool = False,
               progress: Callable[[int, int], None] | None = None) -> Calibration:
     """Search `stages` designs of `members` candidates each, add the `start` point if given (a stage of its
     own, numbered `stages`), then (with `polish`) refine the best by compass search
     (`reesim.calibration.polish`; its trials are the next stage), and return the fit and its posterior.
-    The posterior comes from the first stage alone."""
+    The posterior comes from the first stage alone, or with `smc` from the last SMC generation."""
     if stages < 1 or members < 2:
         raise ValueError("a calibration needs at least one stage of at least two candidates")
     if not 0 < accept <= 1:
@@ -130,18 +152,27 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
     runs: list[DesignRun] = []
     stage_of: list[np.ndarray] = []
     total = members * stages
+    keep = max(2, round(accept * members))  # particles an SMC generation keeps
+    population = None  # SMC: (candidate rows, unit coordinates, weights, tolerance) of the last generation
     for s in range(stages):
         if s == 0:
-            box = (np.zeros(len(priors)), np.ones(len(priors)))
+            design = latin_hypercube(priors, members, rng, (np.zeros(len(priors)), np.ones(len(priors))))
+        elif smc:
+            _, particles, weights, _ = population
+            cov = kernel_covariance(particles, weights)
+            proposed = propose(particles, weights, cov, members, rng)
+            design = {p.name: p.from_unit(proposed[:, i]) for i, p in enumerate(priors)}
         else:
             so_far = DesignRun.concat(runs)
             best = int(np.argmin(loss(target.residuals(so_far)[:, used])))
             box = box_around(priors, {k: v[best] for k, v in so_far.params.items()}, width / 2 ** (s - 1))
-        design = latin_hypercube(priors, members, rng, box)
+            design = latin_hypercube(priors, members, rng, box)
         done = s * members
         report = None if progress is None else lambda k, n, done=done: progress(done + k, total)
         runs.append(run_design(scenario, design, target.points, domestic=target.domestic, progress=report))
         stage_of.append(np.full(members, s))
+        if smc:
+            population = _next_generation(population, runs[-1], target, used, priors, keep, s * members)
     if start is not None:  # a stage of one: the given point
         runs.append(run_design(scenario, {p.name: np.array([float(start[p.name])]) for p in priors}, target.points,
                                domestic=target.domestic))
@@ -164,18 +195,29 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
     losses = loss(residuals[:, used])
     held = np.sqrt(loss(residuals[:, ~used])) if (~used).any() else np.full(len(run), np.nan)
     stage = np.concatenate(stage_of)
-    epsilon = float(np.quantile(losses[stage == 0], accept))
-    accepted = (stage == 0) & (losses <= epsilon)
+    weight = np.zeros(len(run))
+    if smc:  # the last generation, weighted, drawn equally weighted for the scenarios' sample
+        rows_kept, _, kept_weights, epsilon = population
+        weight[rows_kept] = kept_weights
+        sample = rows_kept[resample(kept_weights, len(rows_kept), rng)]
+    else:
+        epsilon = float(np.quantile(losses[stage == 0], accept))
+        sample = np.flatnonzero((stage == 0) & (losses <= epsilon))
+        weight[sample] = 1.0 / len(sample)
+    accepted = weight > 0
     candidates = pd.DataFrame({**run.params, "stage": stage, "loss": losses, "held_rmse": held,
-                               "accepted": accepted})
+                               "accepted": accepted, "weight": weight})
     best_index = int(np.argmin(losses))
     best = {p.name: float(run.params[p.name][best_index]) for p in priors}
     rows = []
+    w = weight[accepted]
     for p in priors:
         x = run.params[p.name][accepted]
-        q05, q50, q95 = np.quantile(x, [0.05, 0.5, 0.95])
+        q05, q50, q95 = (weighted_quantile(x, w, np.array([0.05, 0.5, 0.95])) if smc
+                         else np.quantile(x, [0.05, 0.5, 0.95]))
+        mean = float(w @ x)
         rows.append({"parameter": p.name, "prior_low": p.low, "prior_high": p.high, "scale": p.scale,
-                     "best": best[p.name], "mean": float(x.mean()), "sd": float(x.std()),
+                     "best": best[p.name], "mean": mean, "sd": float(np.sqrt(w @ (x - mean) ** 2)),
                      "q05": float(q05), "q50": float(q50), "q95": float(q95)})
     simulated = np.concatenate([run.prices[best_index], run.exports[best_index][
         [run.years.index(e.year) for e in target.exports if e.exports is not None]], run.domestic[best_index]])
@@ -185,7 +227,26 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
     fit["used"] = used
     settings = {"scenario": scenario.name, "members_per_stage": members, "stages": stages, "seed": seed,
                 "accept": accept, "width": width, "polish": polish, "until": target.until,
-                "fit_domestic": bool(target.domestic),
+                "fit_domestic": bool(target.domestic), "smc": smc,
                 "start": None if start is None else {p.name: float(start[p.name]) for p in priors}}
     return Calibration(priors=priors, candidates=candidates, best=best, epsilon=epsilon,
-                       posterior=pd.DataFrame(rows), fit=fit, settings=settings)
+                       posterior=pd.DataFrame(rows), fit=fit, settings=settings, sample=sample)
+
+
+def _next_generation(population: tuple | None, run: DesignRun, target: Target, used: np.ndarray,
+                     priors: Sequence[Prior], keep: int, offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The SMC population after a stage: its `keep` best candidates within the last tolerance, weighted
+    back to the prior (equal weights for the first stage, drawn from the prior). Returns their candidate
+    rows (offset by the candidates before the stage), unit coordinates, weights and the new tolerance."""
+    losses = loss(target.residuals(run)[:, used])
+    units = to_units(priors, run.params)
+    order = np.argsort(losses, kind="stable")[:keep]
+    if population is None:
+        return offset + order, units[order], np.full(len(order), 1.0 / len(order)), float(losses[order[-1]])
+    _, particles, weights, tolerance = population
+    order = order[losses[order] <= tolerance]
+    if len(order) < 2:  # the batch found nothing within the tolerance: keep the last generation
+        return population
+    cov = kernel_covariance(particles, weights)
+    new_weights = importance_weights(units[order], particles, weights, cov)
+    return offset + order, units[order], new_weights, float(losses[order[-1]])

@@ -1,8 +1,8 @@
 """Writing a calibration to disk, and reading the calibration shipped with reesim.
 
 `calibration.json` holds the settings, the fit statistics, the least-squares point, the posterior summary,
-the posterior sample (the accepted candidates, which scenarios draw from: `reesim.calibration.posterior`)
-and the fit figure by figure; `candidates.csv` every candidate with its loss and ABC weight, so the
+the posterior sample (the accepted candidates, equally weighted, which scenarios draw from:
+`reesim.calibration.posterior`) and the fit figure by figure; `candidates.csv` every candidate with its loss and ABC weight, so the
 posterior can be re-analysed without rerunning. The file shipped in the package (`calibrated_2010.json`)
 is the output of `reesim calibrate` for the 2010-crisis scenario; the back-test runs its point estimate.
 """
@@ -22,8 +22,8 @@ SHIPPED = "calibrated_2010.json"
 
 def calibration_record(cal: Calibration) -> dict:
     """The JSON-ready content of a calibration (everything but the candidates)."""
-    accepted = cal.candidates[cal.candidates["accepted"]]
-    sample = accepted[[p.name for p in cal.priors] + ["loss"]].to_dict(orient="records")
+    drawn = cal.candidates.iloc[cal.sample]  # equally weighted: an SMC posterior is resampled by its weights
+    sample = drawn[[p.name for p in cal.priors] + ["loss"]].to_dict(orient="records")
     record = {"settings": cal.settings, "summary": cal.summary(), "best": cal.best,
               "posterior": cal.posterior.to_dict(orient="records"), "sample": sample,
               "fit": cal.fit.to_dict(orient="records")}

@@ -16,7 +16,8 @@ def calibrate(
     members: Annotated[int, typer.Option("--members", "-m", help="Candidates per stage (each is one ensemble "
                                                                  "member of a batched run).")] = 384,
     stages: Annotated[int, typer.Option("--stages", help="Search stages: a Latin hypercube over the priors, "
-                                                         "then boxes around the best, each half as wide.")] = 5,
+                                                         "then boxes around the best, each half as wide (with --smc, "
+                                                         "generations of SMC ABC).")] = 5,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the designs (2: the shipped calibration's "
                                                            "first stage).")] = 2,
     until: Annotated[int | None, typer.Option("--until", help="Fit the record up to this year only and report "
@@ -32,6 +33,10 @@ def calibrate(
     start: Annotated[Path | None, typer.Option("--start", help="calibration.json whose point joins the "
                                                                "candidates before the polish (a refit that "
                                                                "begins where that fit ended).")] = None,
+    smc: Annotated[bool, typer.Option("--smc", help="Make the stages after the first generations of "
+                                                    "sequential Monte Carlo ABC, whose last generation is the "
+                                                    "posterior (default: the first stage's rejection ABC).")]
+    = False,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for calibration.json and candidates.csv "
                                                                  "(default: calibration-2010[-untilYYYY]).")] = None,
 ) -> None:
@@ -52,7 +57,7 @@ def calibrate(
         with Progress(console=console(), transient=True) as bar:
             task = bar.add_task("Calibrating", total=members * stages)
             result = run_calibration(chosen, members=members, stages=stages, seed=seed, accept=accept,
-                                     polish=polish, target=target, start=begin,
+                                     polish=polish, target=target, start=begin, smc=smc,
                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
             bar.update(task, description="Profiling the scenario's fields", completed=0, total=None)
             result.profiles = profiles(chosen, result.best, target)
