@@ -268,6 +268,15 @@ def test_posterior_backtest_summarises_pass_shares_and_spreads(spread):
     assert years[["p05", "p50", "p95"]].isin(range(2009, 2016)).all().all()  # quantiles are draws' years
     data = spread.to_json()
     assert data["draws"] == 3 and len(data["checks"]) == 15 and set(data["price_rms"]) == {"p05", "p50", "p95"}
+    band = spread.band.sel(product="oxide:Dy")
+    assert band.sizes == {"quantile": 3, "time": 84} and (band.diff("quantile") >= 0).all()  # 5-95 %, ordered
+
+
+def test_the_figure_shades_the_posterior_band(backtest, spread):
+    from reesim.backtest.figure import backtest_figure
+
+    fig = backtest_figure(backtest, spread)
+    assert any("posterior 5-95 %" in str(c.get_label()) for c in fig.axes[0].collections)
 
 
 def test_backtest_command_reports_the_posterior(monkeypatch, backtest, spread):

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from reesim.backtest.compare import Backtest
+from reesim.backtest.posterior import PosteriorBacktest
 from reesim.backtest.record import DOMESTIC_PRODUCTS, PRODUCTS
 from reesim.report.style import dates, figure
 
@@ -21,14 +22,19 @@ SOURCE = ("Recorded: facts.md D (Lynas 2009 averages; Mining.com, AFR/NYT 2011; 
           "(at oxide content) over the last twelve months.")
 
 
-def backtest_figure(bt: Backtest) -> Figure:
+def backtest_figure(bt: Backtest, spread: PosteriorBacktest | None = None) -> Figure:
     """Five price panels (log scale; lines simulated, dots and bars recorded: export prices in blue and black,
-    China's own in orange) and an exports panel."""
+    China's own in orange; with `spread`, the posterior draws' 5-95 % band of the export price shaded) and an
+    exports panel."""
     fig, axes = figure("Back-test of the 2010-2011 crisis: simulated against recorded", SOURCE, ncols=3, nrows=2,
                        width=4.4, height=3.1)
     times = pd.DatetimeIndex(bt.monthly["time"].values)
     for ax, product in zip(axes.flat, PRODUCTS):
         engine = bt.summary.at[product, "engine_product"]
+        if spread is not None and spread.band is not None:
+            band = np.maximum(spread.band.sel(product=engine).values, 1e-2)
+            ax.fill_between(pd.DatetimeIndex(spread.band["time"].values), band[0], band[-1], color="tab:blue",
+                            alpha=0.15, linewidth=0, label=f"posterior 5-95 % ({spread.price_rms.size} draws)")
         ax.plot(times, np.maximum(bt.monthly.sel(product=engine).values, 1e-2), color="tab:blue", linewidth=1.4,
                 label="simulated")
         rows = bt.prices[bt.prices["product"] == product]

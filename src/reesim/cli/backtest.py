@@ -49,7 +49,7 @@ def backtest(
     if target is not None:
         from reesim.backtest.figure import backtest_figure
 
-        backtest_figure(bt).savefig(target)
+        backtest_figure(bt, spread).savefig(target)
     if as_json:
         figures = bt.to_json()
         if spread is not None:
