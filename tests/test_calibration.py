@@ -179,22 +179,24 @@ def test_smc_generations_tighten_the_posterior_and_weight_it_back_to_the_prior(t
                     target=Target(points=record, exports=()), smc=True)
     c = cal.candidates
     accepted = c["accepted"].to_numpy()
-    assert accepted.sum() == 4 and (c.loc[accepted, "stage"] == 2).all()  # the last generation's particles
+    assert accepted.sum() >= 2 and (c.loc[accepted, "stage"] == 2).all()  # the last generation's particles
     assert c["weight"].sum() == pytest.approx(1.0) and (c.loc[~accepted, "weight"] == 0).all()
     first = c[c["stage"] == 0]
     assert cal.epsilon < first["loss"].quantile(0.25) and (c.loc[accepted, "loss"] <= cal.epsilon).all()
+    middle = c[c["stage"] == 1]  # the tolerance: the weighted median of the last generation's particles' losses
+    assert cal.epsilon < middle["loss"].quantile(0.5)
     units = np.stack([p.to_unit(c[p.name].to_numpy()) for p in priors], axis=1)
     truth_units = np.array([float(p.to_unit(np.array(TRUTH[p.name]))) for p in priors])
     near = np.abs(units[:, 0] - truth_units[0])  # the sharply identified elasticity
     best_first = first["loss"].nsmallest(4).index
     assert near[accepted].mean() < near[best_first].mean()
     stats = cal.summary()
-    assert cal.settings["smc"] and 1 <= stats["effective_sample_size"] <= 4
+    assert cal.settings["smc"] and 1 <= stats["effective_sample_size"] <= accepted.sum()
     json_path, _ = write_calibration(cal, tmp_path / "smc")
     sample = read_posterior(str(json_path))
     rows = set(map(tuple, c.loc[accepted, ["elasticity_short", "precaution"]].to_numpy()))
     drawn = list(zip(sample["elasticity_short"], sample["precaution"]))
-    assert len(drawn) == 4 and set(drawn) <= rows
+    assert len(drawn) == accepted.sum() and set(drawn) <= rows
 
 
 def test_a_design_scores_china_own_price_at_the_quoted_month():

@@ -49,6 +49,8 @@ from reesim.calibration.smc import (
 )
 from reesim.scenario import Scenario
 
+SMC_SHRINK = 0.5  # an SMC generation's tolerance: this quantile of the last generation's losses
+
 
 @dataclass(frozen=True)
 class Target:
@@ -153,14 +155,13 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
     stage_of: list[np.ndarray] = []
     total = members * stages
     keep = max(2, round(accept * members))  # particles an SMC generation keeps
-    population = None  # SMC: (candidate rows, unit coordinates, weights, tolerance) of the last generation
+    population: _Population | None = None  # SMC: the last generation
     for s in range(stages):
         if s == 0:
             design = latin_hypercube(priors, members, rng, (np.zeros(len(priors)), np.ones(len(priors))))
         elif smc:
-            _, particles, weights, _ = population
-            cov = kernel_covariance(particles, weights)
-            proposed = propose(particles, weights, cov, members, rng)
+            cov = kernel_covariance(population.units, population.weights)
+            proposed = propose(population.units, population.weights, cov, members, rng)
             design = {p.name: p.from_unit(proposed[:, i]) for i, p in enumerate(priors)}
         else:
             so_far = DesignRun.concat(runs)
@@ -197,9 +198,9 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
     stage = np.concatenate(stage_of)
     weight = np.zeros(len(run))
     if smc:  # the last generation, weighted, drawn equally weighted for the scenarios' sample
-        rows_kept, _, kept_weights, epsilon = population
-        weight[rows_kept] = kept_weights
-        sample = rows_kept[resample(kept_weights, len(rows_kept), rng)]
+        weight[population.rows] = population.weights
+        epsilon = population.tolerance
+        sample = population.rows[resample(population.weights, len(population.rows), rng)]
     else:
         epsilon = float(np.quantile(losses[stage == 0], accept))
         sample = np.flatnonzero((stage == 0) & (losses <= epsilon))
@@ -233,20 +234,33 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
                        posterior=pd.DataFrame(rows), fit=fit, settings=settings, sample=sample)
 
 
-def _next_generation(population: tuple | None, run: DesignRun, target: Target, used: np.ndarray,
-                     priors: Sequence[Prior], keep: int, offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """The SMC population after a stage: its `keep` best candidates within the last tolerance, weighted
-    back to the prior (equal weights for the first stage, drawn from the prior). Returns their candidate
-    rows (offset by the candidates before the stage), unit coordinates, weights and the new tolerance."""
+@dataclass(frozen=True)
+class _Population:
+    """An SMC generation's particles: candidate rows, unit coordinates, weights, losses and tolerance."""
+
+    rows: np.ndarray
+    units: np.ndarray
+    weights: np.ndarray
+    losses: np.ndarray
+    tolerance: float
+
+
+def _next_generation(population: _Population | None, run: DesignRun, target: Target, used: np.ndarray,
+                     priors: Sequence[Prior], keep: int, offset: int) -> _Population:
+    """The SMC population after a stage (its candidates numbered from `offset`). The first stage, drawn
+    from the prior, keeps its `keep` best, equally weighted. A later one keeps every proposal within a
+    tolerance set at the weighted `SMC_SHRINK` quantile of the last generation's losses, weighted back to
+    the prior; if fewer than two are within it, the last generation stands."""
     losses = loss(target.residuals(run)[:, used])
     units = to_units(priors, run.params)
-    order = np.argsort(losses, kind="stable")[:keep]
     if population is None:
-        return offset + order, units[order], np.full(len(order), 1.0 / len(order)), float(losses[order[-1]])
-    _, particles, weights, tolerance = population
-    order = order[losses[order] <= tolerance]
-    if len(order) < 2:  # the batch found nothing within the tolerance: keep the last generation
+        order = np.argsort(losses, kind="stable")[:keep]
+        return _Population(offset + order, units[order], np.full(len(order), 1.0 / len(order)), losses[order],
+                           float(losses[order[-1]]))
+    tolerance = float(weighted_quantile(population.losses, population.weights, SMC_SHRINK))
+    kept = np.flatnonzero(losses <= tolerance)
+    if len(kept) < 2:
         return population
-    cov = kernel_covariance(particles, weights)
-    new_weights = importance_weights(units[order], particles, weights, cov)
-    return offset + order, units[order], new_weights, float(losses[order[-1]])
+    cov = kernel_covariance(population.units, population.weights)
+    weights = importance_weights(units[kept], population.units, population.weights, cov)
+    return _Population(offset + kept, units[kept], weights, losses[kept], tolerance)
