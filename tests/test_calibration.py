@@ -130,15 +130,20 @@ SYNTHETIC = {
 TRUTH = {"elasticity_short": 0.2, "precaution": 1.0}
 
 
-def test_calibration_recovers_parameters_from_a_synthetic_record(tmp_path):
-    """Make a record with known parameters, forget them, and find them again with the same machinery."""
+def _synthetic_record() -> tuple:
+    """The synthetic scenario, a price record simulated with the TRUTH parameters, and priors over them."""
     scenario = load_scenario(SYNTHETIC)
     shape = [PricePoint(p, "point", m, m, 1.0, 1.0, 1.0, "synthetic", m)
              for p in ("oxide:La", "oxide:NdPr", "oxide:Dy") for m in ("2010-03", "2010-09", "2011-03")]
     truth = run_design(scenario, {k: np.array([v]) for k, v in TRUTH.items()}, shape)
     record = tuple(PricePoint(p.product, p.kind, p.start, p.end, v, v, v, p.source, p.label)
                    for p, v in zip(shape, truth.prices[0]))
-    priors = (Prior("elasticity_short", 0.05, 0.6), Prior("precaution", 0.1, 10.0, "log"))
+    return scenario, record, (Prior("elasticity_short", 0.05, 0.6), Prior("precaution", 0.1, 10.0, "log"))
+
+
+def test_calibration_recovers_parameters_from_a_synthetic_record(tmp_path):
+    """Make a record with known parameters, forget them, and find them again with the same machinery."""
+    scenario, record, priors = _synthetic_record()
     cal = calibrate(scenario, members=12, stages=2, seed=5, priors=priors, accept=0.25, polish=True,
                     target=Target(points=record, exports=()))
     units = np.stack([p.to_unit(cal.candidates[p.name].to_numpy()) for p in priors], axis=1)
@@ -168,13 +173,7 @@ def test_smc_generations_tighten_the_posterior_and_weight_it_back_to_the_prior(t
     """With `smc` the stages after the first are SMC generations: the posterior is the last one, within a
     tighter tolerance than the prior draws' rejection ABC and nearer the truth, weighted, and written as
     an equally weighted sample drawn from it."""
-    scenario = load_scenario(SYNTHETIC)
-    shape = [PricePoint(p, "point", m, m, 1.0, 1.0, 1.0, "synthetic", m)
-             for p in ("oxide:La", "oxide:NdPr", "oxide:Dy") for m in ("2010-03", "2010-09", "2011-03")]
-    truth = run_design(scenario, {k: np.array([v]) for k, v in TRUTH.items()}, shape)
-    record = tuple(PricePoint(p.product, p.kind, p.start, p.end, v, v, v, p.source, p.label)
-                   for p, v in zip(shape, truth.prices[0]))
-    priors = (Prior("elasticity_short", 0.05, 0.6), Prior("precaution", 0.1, 10.0, "log"))
+    scenario, record, priors = _synthetic_record()
     cal = calibrate(scenario, members=16, stages=3, seed=5, priors=priors, accept=0.25, polish=False,
                     target=Target(points=record, exports=()), smc=True)
     c = cal.candidates
