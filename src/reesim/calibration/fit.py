@@ -15,9 +15,10 @@ loss is within the `accept` quantile of stage 1 form the posterior sample, and i
 parameters' uncertainty. The later stages sample near the best more densely than the prior does, so they
 sharpen the point estimate but do not enter the posterior (weighting a box's draws back to the prior would
 leave a handful of effective draws in a dozen dimensions). With `smc`, the later stages are instead
-generations of population Monte Carlo ABC (`reesim.calibration.smc`): each perturbs the last generation's
-accepted particles, keeps the `accept` share of its proposals (a tighter tolerance) and weights them back
-to the prior, and the last generation is the posterior.
+generations of population Monte Carlo ABC (`reesim.calibration.smc`): the first keeps the `accept` share
+of its prior draws; each later one perturbs the last generation's particles, keeps the proposals within a
+tighter tolerance (the weighted median of the last generation's losses) and weights them back to the
+prior, and the last generation is the posterior.
 
 With `until`, only the record up to that year is fitted; the rest is held back and reported as a
 prediction of the candidates fitted without it. A target may also fit China's own prices (`domestic`,
@@ -154,7 +155,7 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
     runs: list[DesignRun] = []
     stage_of: list[np.ndarray] = []
     total = members * stages
-    keep = max(2, round(accept * members))  # particles an SMC generation keeps
+    keep = max(2, round(accept * members))  # particles the first SMC generation keeps
     population: _Population | None = None  # SMC: the last generation
     for s in range(stages):
         if s == 0:
