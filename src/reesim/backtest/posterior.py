@@ -33,17 +33,21 @@ QUANTILES = (0.05, 0.5, 0.95)
 class PosteriorBacktest:
     """The back-test's criteria over the posterior sample: one row per draw and a summary per criterion."""
 
-    draws: pd.DataFrame  # draw, check, product, simulated, passed; plus price_rms per draw
+    draws: pd.DataFrame  # one row per draw and criterion: draw, check, product, recorded, simulated, bound, passed
     checks: pd.DataFrame  # check, product, recorded, bound, p05, p50, p95, share_passed
     all_hold: float  # share of draws in which every criterion holds
     price_rms: pd.Series  # per draw: RMS log distance of the export-price statistics from the record
     band: xr.DataArray | None = None  # (quantile, time, product) export-market price across the draws, USD/kg
 
+    def rms_quantiles(self) -> pd.Series:
+        """The 5/50/95 % quantiles of the draws' export-price RMS, each a draw's value."""
+        return self.price_rms.quantile(list(QUANTILES), interpolation="nearest")
+
     def to_json(self) -> dict:
         """The summary per criterion and the spread of the fit, as plain JSON types."""
         rows = [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
                 for row in self.checks.to_dict(orient="records")]
-        q = self.price_rms.quantile(list(QUANTILES))
+        q = self.rms_quantiles()
         return {"draws": int(self.price_rms.size), "all_hold": round(self.all_hold, 4), "checks": rows,
                 "price_rms": {f"p{round(100 * k):02d}": round(float(v), 4) for k, v in q.items()}}
 

@@ -71,7 +71,7 @@ def backtest(
     checks = bt.checks()
     show_frame(checks, title=f"Criteria of the back-test: {int(checks['passed'].sum())} of {len(checks)} hold")
     if spread is not None:
-        rms = spread.price_rms.quantile([0.05, 0.5, 0.95]).round(3).tolist()
+        rms = spread.rms_quantiles().round(3).tolist()
         show_frame(spread.checks.round(3), title=f"The criteria across {spread.price_rms.size} posterior draws: "
                    f"share of draws in which each holds, and the 5/50/95 % quantiles of the simulated value; "
                    f"all hold in {spread.all_hold:.0%} of draws; export-price RMS {rms[0]}/{rms[1]}/{rms[2]}")
