@@ -31,7 +31,7 @@ def backtest_figure(bt: Backtest, spread: PosteriorBacktest | None = None) -> Fi
     times = pd.DatetimeIndex(bt.monthly["time"].values)
     for ax, product in zip(axes.flat, PRODUCTS):
         engine = bt.summary.at[product, "engine_product"]
-        if spread is not None and spread.band is not None:
+        if spread is not None:
             band = np.maximum(spread.band.sel(product=engine).values, 1e-2)
             ax.fill_between(pd.DatetimeIndex(spread.band["time"].values), band[0], band[-1], color="tab:blue",
                             alpha=0.15, linewidth=0, label=f"posterior 5-95 % ({spread.price_rms.size} draws)")

@@ -18,13 +18,11 @@ import pandas as pd
 import xarray as xr
 
 from reesim.backtest.compare import SCENARIO, Backtest, compare
-from reesim.backtest.measures import export_price
 from reesim.backtest.record import PRICES
 from reesim.calibration.objective import log_residuals
 from reesim.calibration.posterior import read_posterior
 from reesim.engine.simulate import run_scenario
 from reesim.scenario import load_scenario
-from reesim.world import load_world
 
 QUANTILES = (0.05, 0.5, 0.95)
 
@@ -37,7 +35,7 @@ class PosteriorBacktest:
     checks: pd.DataFrame  # check, product, recorded, bound, p05, p50, p95, share_passed
     all_hold: float  # share of draws in which every criterion holds
     price_rms: pd.Series  # per draw: RMS log distance of the export-price statistics from the record
-    band: xr.DataArray | None = None  # (quantile, time, product) export-market price across the draws, USD/kg
+    band: xr.DataArray  # (quantile, time, product) export-market price across the draws, USD/kg
 
     def rms_quantiles(self) -> pd.Series:
         """The 5/50/95 % quantiles of the draws' export-price RMS, each a draw's value."""
@@ -65,12 +63,12 @@ def run_posterior_backtest(source: str | Path = "calibrated_2010", limit: int | 
     scenario = load_scenario(SCENARIO, members=n)
     dataset = run_scenario(scenario, params=sample, variables=("price", "trade", "licence")).dataset
     backtests = [compare(dataset.isel(member=[i]), {k: float(v[i]) for k, v in sample.items()}) for i in range(n)]
-    price = export_price(dataset, load_world("world2009"), sorted({p.engine_product for p in PRICES}))
-    return summarise(backtests, band=price.quantile(list(QUANTILES), dim="member"))
+    return summarise(backtests)
 
 
-def summarise(backtests: list[Backtest], band: xr.DataArray | None = None) -> PosteriorBacktest:
-    """The criteria of each draw's back-test, stacked, and their pass shares and quantiles."""
+def summarise(backtests: list[Backtest]) -> PosteriorBacktest:
+    """The criteria of each draw's back-test, stacked, their pass shares and quantiles, and the band of the
+    draws' monthly export prices (each one-draw back-test's monthly median is that draw's path)."""
     frames, rms = [], []
     for i, bt in enumerate(backtests):
         checks = bt.checks()
@@ -88,5 +86,7 @@ def summarise(backtests: list[Backtest], band: xr.DataArray | None = None) -> Po
         summary[f"p{round(100 * q):02d}"] = grouped["simulated"].quantile(q, interpolation="nearest")  # a draw's value
     summary["share_passed"] = grouped["passed"].mean()
     all_hold = float(draws.groupby("draw")["passed"].all().mean())
+    paths = xr.concat([bt.monthly for bt in backtests], dim="draw")
     return PosteriorBacktest(draws=draws, checks=summary.reset_index(), all_hold=all_hold,
-                             price_rms=pd.Series(rms, name="price_rms").rename_axis("draw"), band=band)
+                             price_rms=pd.Series(rms, name="price_rms").rename_axis("draw"),
+                             band=paths.quantile(list(QUANTILES), dim="draw"))
