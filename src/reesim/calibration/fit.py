@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -161,8 +162,7 @@ def calibrate(scenario: Scenario, *, members: int, seed: int = 0, stages: int = 
         if s == 0:
             design = latin_hypercube(priors, members, rng, (np.zeros(len(priors)), np.ones(len(priors))))
         elif smc:
-            cov = kernel_covariance(population.units, population.weights)
-            proposed = propose(population.units, population.weights, cov, members, rng)
+            proposed = propose(population.units, population.weights, population.kernel, members, rng)
             design = {p.name: p.from_unit(proposed[:, i]) for i, p in enumerate(priors)}
         else:
             so_far = DesignRun.concat(runs)
@@ -245,6 +245,11 @@ class _Population:
     losses: np.ndarray
     tolerance: float
 
+    @cached_property
+    def kernel(self) -> np.ndarray:
+        """The covariance of the kernel that perturbs these particles into the next generation's proposals."""
+        return kernel_covariance(self.units, self.weights)
+
 
 def _next_generation(population: _Population | None, run: DesignRun, target: Target, used: np.ndarray,
                      priors: Sequence[Prior], keep: int, offset: int) -> _Population:
@@ -262,6 +267,5 @@ def _next_generation(population: _Population | None, run: DesignRun, target: Tar
     kept = np.flatnonzero(losses <= tolerance)
     if len(kept) < 2:
         return population
-    cov = kernel_covariance(population.units, population.weights)
-    weights = importance_weights(units[kept], population.units, population.weights, cov)
+    weights = importance_weights(units[kept], population.units, population.weights, population.kernel)
     return _Population(offset + kept, units[kept], weights, losses[kept], tolerance)
